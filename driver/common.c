@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What both twins share: open files and their ioctls, the range check,
+ * the refcounted per-mapping state and the vm_operations callbacks that
+ * behave the same whichever hook created the VMA.
+ */
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "internal.h"
+
+int mmapdemo_open(struct inode *inode, struct file *file)
+{
+	struct miscdevice *misc = file->private_data;	/* set by misc_open() */
+	struct mmapdemo_file *mf;
+
+	mf = kzalloc(sizeof(*mf), GFP_KERNEL);
+	if (!mf)
+		return -ENOMEM;
+	mf->twin = container_of(misc, struct mmapdemo_twin, misc);
+	mf->mode = MMAPDEMO_MODE_FAULT;
+	file->private_data = mf;
+	return 0;
+}
+
+int mmapdemo_release(struct inode *inode, struct file *file)
+{
+	kfree(file->private_data);
+	return 0;
+}
+
+static int mmapdemo_set_mode(struct mmapdemo_file *mf, u32 __user *arg)
+{
+	u32 mode;
+
+	if (get_user(mode, arg))
+		return -EFAULT;
+	if (mode != MMAPDEMO_MODE_FAULT)
+		return -EINVAL;
+	WRITE_ONCE(mf->mode, mode);
+	return 0;
+}
+
+static int mmapdemo_get_stats(struct mmapdemo_twin *twin,
+			      struct mmapdemo_stats __user *arg)
+{
+	u64 val[MMAPDEMO_NR_COUNTERS];
+	int i;
+
+	BUILD_BUG_ON(sizeof(struct mmapdemo_stats) != sizeof(val));
+	for (i = 0; i < MMAPDEMO_NR_COUNTERS; i++)
+		val[i] = atomic64_read(&twin->counters[i]);
+	return copy_to_user(arg, val, sizeof(val)) ? -EFAULT : 0;
+}
+
+long mmapdemo_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct mmapdemo_file *mf = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case MMAPDEMO_IOC_SET_MODE:
+		return mmapdemo_set_mode(mf, uarg);
+	case MMAPDEMO_IOC_GET_STATS:
+		return mmapdemo_get_stats(mf->twin, uarg);
+	case MMAPDEMO_IOC_SET_FAIL:
+		return -EINVAL;		/* reserved: failure injection */
+	default:
+		return -ENOTTY;
+	}
+}
+
+/*
+ * The kernel accepts any character-device offset, so keeping a mapping
+ * inside the buffer is the driver's job.  Both twins call this with the
+ * same values and return the same errno for the same request.
+ */
+int mmapdemo_check_range(const struct mmapdemo_twin *twin, pgoff_t pgoff,
+			 unsigned long nr_pages)
+{
+	if (pgoff >= twin->nr_pages || nr_pages > twin->nr_pages - pgoff)
+		return -EINVAL;
+	return 0;
+}
+
+struct mmapdemo_map *mmapdemo_map_alloc(struct mmapdemo_twin *twin)
+{
+	struct mmapdemo_map *map;
+
+	map = kmalloc(sizeof(*map), GFP_KERNEL);
+	if (!map)
+		return NULL;
+	refcount_set(&map->refs, 1);
+	map->twin = twin;
+	mmapdemo_count(twin, MMAPDEMO_LIVE_OBJECTS);
+	return map;
+}
+
+static void mmapdemo_map_put(struct mmapdemo_map *map)
+{
+	if (!map || !refcount_dec_and_test(&map->refs))
+		return;
+	atomic64_dec(&map->twin->counters[MMAPDEMO_LIVE_OBJECTS]);
+	kfree(map);
+}
+
+/* A split or a fork made a second VMA sharing vm_private_data. */
+void mmapdemo_vm_open(struct vm_area_struct *vma)
+{
+	struct mmapdemo_map *map = vma->vm_private_data;
+
+	mmapdemo_count(mmapdemo_file_twin(vma->vm_file), MMAPDEMO_VM_OPEN);
+	if (map)
+		refcount_inc(&map->refs);
+}
+
+/* vm_private_data may be NULL: a VMA whose state was never set up. */
+void mmapdemo_vm_close(struct vm_area_struct *vma)
+{
+	mmapdemo_count(mmapdemo_file_twin(vma->vm_file), MMAPDEMO_VM_CLOSE);
+	mmapdemo_map_put(vma->vm_private_data);
+}
+
+vm_fault_t mmapdemo_vm_fault(struct vm_fault *vmf)
+{
+	struct mmapdemo_twin *twin = mmapdemo_file_twin(vmf->vma->vm_file);
+	struct page *page;
+
+	mmapdemo_count(twin, MMAPDEMO_FAULTS);
+	if (vmf->pgoff >= twin->nr_pages)
+		return VM_FAULT_SIGBUS;
+	page = virt_to_page(twin->buf + (vmf->pgoff << PAGE_SHIFT));
+	get_page(page);
+	vmf->page = page;
+	return 0;
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Plumbing shared by the twins: buffer, counters, per-mapping state and
+ * the file operations that have nothing to do with mmap.
+ */
+#ifndef _MMAPDEMO_INTERNAL_H
+#define _MMAPDEMO_INTERNAL_H
+
+#include <linux/atomic.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/refcount.h>
+
+#include "uapi/mmapdemo.h"
+
+/* Same order as the fields of struct mmapdemo_stats. */
+enum mmapdemo_counter {
+	MMAPDEMO_HOOK_CALLS,
+	MMAPDEMO_MAPPED_CALLS,
+	MMAPDEMO_VM_OPEN,
+	MMAPDEMO_VM_CLOSE,
+	MMAPDEMO_FAULTS,
+	MMAPDEMO_LIVE_OBJECTS,
+	MMAPDEMO_INJECTED,
+	MMAPDEMO_NR_COUNTERS
+};
+
+/* One twin: a device, its buffer and its counters. */
+struct mmapdemo_twin {
+	const char *name;
+	struct miscdevice misc;
+	void *buf;			/* pages * PAGE_SIZE bytes, zeroed */
+	unsigned long nr_pages;
+	atomic64_t counters[MMAPDEMO_NR_COUNTERS];
+};
+
+/* One open file: the mode its next mmap() uses. */
+struct mmapdemo_file {
+	struct mmapdemo_twin *twin;
+	u32 mode;
+};
+
+/* Per-mapping state, shared by the VMAs a split or fork makes of it. */
+struct mmapdemo_map {
+	refcount_t refs;
+	struct mmapdemo_twin *twin;
+};
+
+extern const struct file_operations mmapdemo_chardev_prepare_fops;
+extern const struct file_operations mmapdemo_chardev_legacy_fops;
+
+static inline void mmapdemo_count(struct mmapdemo_twin *twin,
+				  enum mmapdemo_counter c)
+{
+	atomic64_inc(&twin->counters[c]);
+}
+
+static inline struct mmapdemo_twin *mmapdemo_file_twin(const struct file *file)
+{
+	const struct mmapdemo_file *mf = file->private_data;
+
+	return mf->twin;
+}
+
+int mmapdemo_open(struct inode *inode, struct file *file);
+int mmapdemo_release(struct inode *inode, struct file *file);
+long mmapdemo_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+
+int mmapdemo_check_range(const struct mmapdemo_twin *twin, pgoff_t pgoff,
+			 unsigned long nr_pages);
+struct mmapdemo_map *mmapdemo_map_alloc(struct mmapdemo_twin *twin);
+void mmapdemo_vm_open(struct vm_area_struct *vma);
+void mmapdemo_vm_close(struct vm_area_struct *vma);
+vm_fault_t mmapdemo_vm_fault(struct vm_fault *vmf);
+
+#endif /* _MMAPDEMO_INTERNAL_H */

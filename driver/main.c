@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmapdemo: module parameters, buffers, device registration, debugfs.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/gfp.h>
+#include <linux/module.h>
+#include <linux/seq_file.h>
+
+#include "internal.h"
+
+static unsigned int pages = 64;
+module_param(pages, uint, 0444);
+MODULE_PARM_DESC(pages, "Buffer size of each device in pages (default 64, at most one maximum-order block)");
+
+static struct mmapdemo_twin mmapdemo_twins[] = {
+	{
+		.name = "prepare",
+		.misc = {
+			.minor	= MISC_DYNAMIC_MINOR,
+			.name	= "mmapdemo_prepare",
+			.fops	= &mmapdemo_chardev_prepare_fops,
+		},
+	},
+	{
+		.name = "legacy",
+		.misc = {
+			.minor	= MISC_DYNAMIC_MINOR,
+			.name	= "mmapdemo_legacy",
+			.fops	= &mmapdemo_chardev_legacy_fops,
+		},
+	},
+};
+
+static struct dentry *mmapdemo_debugfs;
+
+static const char * const mmapdemo_counter_names[MMAPDEMO_NR_COUNTERS] = {
+	[MMAPDEMO_HOOK_CALLS]	= "hook_calls",
+	[MMAPDEMO_MAPPED_CALLS]	= "mapped_calls",
+	[MMAPDEMO_VM_OPEN]	= "vm_open",
+	[MMAPDEMO_VM_CLOSE]	= "vm_close",
+	[MMAPDEMO_FAULTS]	= "faults",
+	[MMAPDEMO_LIVE_OBJECTS]	= "live_objects",
+	[MMAPDEMO_INJECTED]	= "injected",
+};
+
+static int mmapdemo_counters_show(struct seq_file *m, void *unused)
+{
+	struct mmapdemo_twin *twin = m->private;
+	int i;
+
+	for (i = 0; i < MMAPDEMO_NR_COUNTERS; i++)
+		seq_printf(m, "%s %lld\n", mmapdemo_counter_names[i],
+			   atomic64_read(&twin->counters[i]));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(mmapdemo_counters);
+
+/*
+ * One physically contiguous block, so that a single PFN range can be
+ * remapped.  alloc_pages_exact() splits it into order-0 pages, each with
+ * its own refcount, as ->fault and page insertion need.
+ */
+static int mmapdemo_buffer_alloc(struct mmapdemo_twin *twin)
+{
+	twin->nr_pages = pages;
+	twin->buf = alloc_pages_exact(pages * PAGE_SIZE,
+				      GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN);
+	return twin->buf ? 0 : -ENOMEM;
+}
+
+static void mmapdemo_twin_destroy(struct mmapdemo_twin *twin)
+{
+	misc_deregister(&twin->misc);
+	free_pages_exact(twin->buf, twin->nr_pages * PAGE_SIZE);
+}
+
+static int mmapdemo_twin_create(struct mmapdemo_twin *twin)
+{
+	int err;
+
+	err = mmapdemo_buffer_alloc(twin);
+	if (err) {
+		pr_err("cannot allocate %u contiguous pages for %s\n",
+		       pages, twin->misc.name);
+		return err;
+	}
+	err = misc_register(&twin->misc);
+	if (err) {
+		pr_err("cannot register %s: %d\n", twin->misc.name, err);
+		free_pages_exact(twin->buf, twin->nr_pages * PAGE_SIZE);
+		return err;
+	}
+	debugfs_create_file(twin->name, 0444, mmapdemo_debugfs, twin,
+			    &mmapdemo_counters_fops);
+	return 0;
+}
+
+static int __init mmapdemo_init(void)
+{
+	int err, i;
+
+	if (pages < 1 || pages > MAX_ORDER_NR_PAGES) {
+		pr_err("pages=%u is out of range 1..%u\n", pages,
+		       MAX_ORDER_NR_PAGES);
+		return -EINVAL;
+	}
+	mmapdemo_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	for (i = 0; i < ARRAY_SIZE(mmapdemo_twins); i++) {
+		err = mmapdemo_twin_create(&mmapdemo_twins[i]);
+		if (err)
+			goto undo;
+	}
+	pr_info("registered %s and %s, %u pages each\n",
+		mmapdemo_twins[0].misc.name, mmapdemo_twins[1].misc.name, pages);
+	return 0;
+undo:
+	while (--i >= 0)
+		mmapdemo_twin_destroy(&mmapdemo_twins[i]);
+	debugfs_remove_recursive(mmapdemo_debugfs);
+	return err;
+}
+
+static void __exit mmapdemo_exit(void)
+{
+	int i;
+
+	debugfs_remove_recursive(mmapdemo_debugfs);
+	for (i = ARRAY_SIZE(mmapdemo_twins) - 1; i >= 0; i--)
+		mmapdemo_twin_destroy(&mmapdemo_twins[i]);
+}
+
+module_init(mmapdemo_init);
+module_exit(mmapdemo_exit);
+
+MODULE_DESCRIPTION("Reference kit for f_op->mmap_prepare beside legacy f_op->mmap");
+MODULE_LICENSE("GPL");
+MODULE_VERSION("0.1");

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * mmapdemo userspace contract: the only header userspace includes.
+ *
+ * Two character devices map the same kind of object, a buffer of
+ * "pages" pages per device.  /dev/mmapdemo_prepare implements only
+ * f_op->mmap_prepare, /dev/mmapdemo_legacy implements only f_op->mmap.
+ */
+#ifndef _UAPI_MMAPDEMO_H
+#define _UAPI_MMAPDEMO_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define MMAPDEMO_DEV_PREPARE	"/dev/mmapdemo_prepare"
+#define MMAPDEMO_DEV_LEGACY	"/dev/mmapdemo_legacy"
+#define MMAPDEMO_FS_PREPARE	"mmapdemofs_prepare"
+#define MMAPDEMO_FS_LEGACY	"mmapdemofs_legacy"
+
+/* How the next mmap() on an open file maps the buffer. */
+enum mmapdemo_mode {
+	MMAPDEMO_MODE_FAULT,	/* pages served one by one by vm_ops->fault */
+	MMAPDEMO_MODE_FLAGS,	/* FAULT, plus merge-relevant VMA flags */
+	MMAPDEMO_MODE_REMAP,	/* all PFNs remapped at mmap time */
+	MMAPDEMO_MODE_PAGES,	/* all pages inserted at mmap time */
+};
+
+/* Counters of one twin, global to that twin (all its open files). */
+struct mmapdemo_stats {
+	__u64 hook_calls;	/* entries into .mmap_prepare or .mmap */
+	__u64 mapped_calls;	/* entries into vm_ops->mapped */
+	__u64 vm_open;		/* vm_ops->open calls (split, fork) */
+	__u64 vm_close;		/* vm_ops->close calls */
+	__u64 faults;		/* vm_ops->fault calls */
+	__u64 live_objects;	/* per-mapping state objects allocated now */
+	__u64 injected;		/* failures injected so far */
+};
+
+/* Where the next mmap() on an open file fails (reserved). */
+enum mmapdemo_stage {
+	MMAPDEMO_FAIL_NONE,
+	MMAPDEMO_FAIL_HOOK_ENTRY,
+	MMAPDEMO_FAIL_HOOK_EXIT,
+	MMAPDEMO_FAIL_MAPPED,
+};
+
+struct mmapdemo_fail {
+	__u32 stage;		/* enum mmapdemo_stage */
+	__s32 error;		/* negative errno to return, -4095..-1 */
+	__s32 error_override;	/* desc->action.error_override, 0 = none */
+	__u32 reserved;		/* must be 0 */
+};
+
+/* 0xB7 is not in Documentation/userspace-api/ioctl/ioctl-number.rst. */
+#define MMAPDEMO_IOC_MAGIC	0xB7
+/* Set the mode for later mmaps on this open file; -EINVAL if unknown. */
+#define MMAPDEMO_IOC_SET_MODE	_IOW(MMAPDEMO_IOC_MAGIC, 1, __u32)
+/* Read the counters of the twin this file belongs to. */
+#define MMAPDEMO_IOC_GET_STATS	_IOR(MMAPDEMO_IOC_MAGIC, 2, struct mmapdemo_stats)
+/* Arm a failure for the next mmap on this open file (reserved). */
+#define MMAPDEMO_IOC_SET_FAIL	_IOW(MMAPDEMO_IOC_MAGIC, 3, struct mmapdemo_fail)
+
+#endif /* _UAPI_MMAPDEMO_H */
