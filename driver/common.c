@@ -4,7 +4,6 @@
  * the refcounted per-mapping state and the vm_operations callbacks that
  * behave the same whichever hook created the VMA.
  */
-#include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "internal.h"
@@ -14,7 +13,7 @@ int mmapdemo_open(struct inode *inode, struct file *file)
 	struct miscdevice *misc = file->private_data;	/* set by misc_open() */
 	struct mmapdemo_file *mf;
 
-	mf = kzalloc(sizeof(*mf), GFP_KERNEL);
+	mf = kzalloc_obj(*mf, GFP_KERNEL);
 	if (!mf)
 		return -ENOMEM;
 	mf->twin = container_of(misc, struct mmapdemo_twin, misc);
@@ -87,7 +86,7 @@ struct mmapdemo_map *mmapdemo_map_alloc(struct mmapdemo_twin *twin)
 {
 	struct mmapdemo_map *map;
 
-	map = kmalloc(sizeof(*map), GFP_KERNEL);
+	map = kmalloc_obj(*map, GFP_KERNEL);
 	if (!map)
 		return NULL;
 	refcount_set(&map->refs, 1);

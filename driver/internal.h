@@ -11,8 +11,15 @@
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/refcount.h>
+#include <linux/slab.h>
 
 #include "uapi/mmapdemo.h"
+
+/* Kernels older than the typed allocators (7.x) have only kmalloc(). */
+#ifndef kmalloc_obj
+#define kmalloc_obj(obj, gfp)	kmalloc(sizeof(obj), gfp)
+#define kzalloc_obj(obj, gfp)	kzalloc(sizeof(obj), gfp)
+#endif
 
 /* Same order as the fields of struct mmapdemo_stats. */
 enum mmapdemo_counter {
