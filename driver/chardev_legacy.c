@@ -7,31 +7,62 @@
  * tree, and only when the kernel could not merge the new range into a
  * neighbour.  It may allocate the per-mapping state here; if it fails
  * after that, it must free what it allocated itself: the kernel replaces
- * vm_ops with dummy ones and never calls ->close.
+ * vm_ops with dummy ones and never calls ->close.  So the state is
+ * allocated last, when nothing can fail any more.
+ *
+ * Flags set here are set after the kernel's only merge attempt
+ * (mm/vma.c:__mmap_region), so a FLAGS mapping never merges with its
+ * neighbour at mmap time.
  */
 #include "internal.h"
 
+/* FAULT, FLAGS, PAGES: a PAGES VMA zapped by MADV_DONTNEED refaults. */
 static const struct vm_operations_struct chardev_legacy_vm_ops = {
 	.open	= mmapdemo_vm_open,
 	.close	= mmapdemo_vm_close,
 	.fault	= mmapdemo_vm_fault,
 };
 
+/* REMAP: every PTE is set at mmap time; no struct page in a PFNMAP. */
+static const struct vm_operations_struct chardev_legacy_remap_vm_ops = {
+	.open	= mmapdemo_vm_open,
+	.close	= mmapdemo_vm_close,
+};
+
 static int chardev_legacy_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct mmapdemo_twin *twin = mmapdemo_file_twin(file);
+	u32 mode = mmapdemo_file_mode(file);
 	struct mmapdemo_map *map;
 	int err;
 
 	mmapdemo_count(twin, MMAPDEMO_HOOK_CALLS);
-	err = mmapdemo_check_range(twin, vma->vm_pgoff, vma_pages(vma));
+	err = mmapdemo_check_request(twin, mode, vma->vm_pgoff, vma_pages(vma),
+				     vma->vm_flags & VM_MAYSHARE);
 	if (err)
 		return err;
+	vma->vm_ops = &chardev_legacy_vm_ops;
+	switch (mode) {
+	case MMAPDEMO_MODE_FLAGS:
+		vm_flags_set(vma, VM_DONTDUMP | VM_DONTCOPY);
+		break;
+	case MMAPDEMO_MODE_REMAP:
+		vma->vm_ops = &chardev_legacy_remap_vm_ops;
+		err = remap_pfn_range(vma, vma->vm_start,
+				      twin->pfn + vma->vm_pgoff,
+				      vma->vm_end - vma->vm_start,
+				      vma->vm_page_prot);
+		break;
+	case MMAPDEMO_MODE_PAGES:
+		err = vm_map_pages(vma, twin->pages, twin->nr_pages);
+		break;
+	}
+	if (err)
+		return err;	/* the kernel zaps what was mapped */
 	map = mmapdemo_map_alloc(twin);
 	if (!map)
 		return -ENOMEM;
 	vma->vm_private_data = map;
-	vma->vm_ops = &chardev_legacy_vm_ops;
 	return 0;
 }
 

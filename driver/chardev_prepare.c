@@ -7,6 +7,10 @@
  * fails later.  So it only describes the mapping in @desc and allocates
  * nothing.  The per-mapping state is allocated in vm_ops->mapped, which
  * the kernel calls once, only when it really created a new VMA.
+ *
+ * REMAP and PAGES only ask for an action; the kernel performs it after
+ * the VMA is in the tree (mm/util.c:mmap_action_complete) and then calls
+ * ->mapped.  Both set a VM_SPECIAL flag, so such a VMA never merges.
  */
 #include "internal.h"
 
@@ -25,6 +29,7 @@ static int chardev_prepare_mapped(unsigned long start, unsigned long end,
 	return 0;
 }
 
+/* FAULT, FLAGS, PAGES: a PAGES VMA zapped by MADV_DONTNEED refaults. */
 static const struct vm_operations_struct chardev_prepare_vm_ops = {
 	.open	= mmapdemo_vm_open,
 	.close	= mmapdemo_vm_close,
@@ -32,16 +37,39 @@ static const struct vm_operations_struct chardev_prepare_vm_ops = {
 	.mapped	= chardev_prepare_mapped,
 };
 
+/* REMAP: every PTE is set at mmap time; no struct page in a PFNMAP. */
+static const struct vm_operations_struct chardev_prepare_remap_vm_ops = {
+	.open	= mmapdemo_vm_open,
+	.close	= mmapdemo_vm_close,
+	.mapped	= chardev_prepare_mapped,
+};
+
 static int chardev_mmap_prepare(struct vm_area_desc *desc)
 {
 	struct mmapdemo_twin *twin = mmapdemo_file_twin(desc->file);
+	u32 mode = mmapdemo_file_mode(desc->file);
 	int err;
 
 	mmapdemo_count(twin, MMAPDEMO_HOOK_CALLS);
-	err = mmapdemo_check_range(twin, desc->pgoff, vma_desc_pages(desc));
+	err = mmapdemo_check_request(twin, mode, desc->pgoff,
+				     vma_desc_pages(desc),
+				     vma_desc_test(desc, VMA_MAYSHARE_BIT));
 	if (err)
 		return err;
 	desc->vm_ops = &chardev_prepare_vm_ops;
+	switch (mode) {
+	case MMAPDEMO_MODE_FLAGS:
+		vma_desc_set_flags(desc, VMA_DONTDUMP_BIT, VMA_DONTCOPY_BIT);
+		break;
+	case MMAPDEMO_MODE_REMAP:
+		desc->vm_ops = &chardev_prepare_remap_vm_ops;
+		mmap_action_remap_full(desc, twin->pfn + desc->pgoff);
+		break;
+	case MMAPDEMO_MODE_PAGES:
+		mmap_action_map_kernel_pages_full(desc,
+						  twin->pages + desc->pgoff);
+		break;
+	}
 	return 0;
 }
 

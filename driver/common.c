@@ -34,7 +34,7 @@ static int mmapdemo_set_mode(struct mmapdemo_file *mf, u32 __user *arg)
 
 	if (get_user(mode, arg))
 		return -EFAULT;
-	if (mode != MMAPDEMO_MODE_FAULT)
+	if (mode > MMAPDEMO_MODE_PAGES)
 		return -EINVAL;
 	WRITE_ONCE(mf->mode, mode);
 	return 0;
@@ -74,10 +74,34 @@ long mmapdemo_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
  * inside the buffer is the driver's job.  Both twins call this with the
  * same values and return the same errno for the same request.
  */
-int mmapdemo_check_range(const struct mmapdemo_twin *twin, pgoff_t pgoff,
-			 unsigned long nr_pages)
+static int mmapdemo_check_range(const struct mmapdemo_twin *twin,
+				pgoff_t pgoff, unsigned long nr_pages)
 {
 	if (pgoff >= twin->nr_pages || nr_pages > twin->nr_pages - pgoff)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Everything a twin checks before it maps anything, in the same order in
+ * both twins, so that the same bad request gets the same errno:
+ *  - the range must lie inside the buffer: -EINVAL;
+ *  - REMAP needs MAP_SHARED: -EINVAL.  For a private (CoW) mapping
+ *    remap_pfn_range() and mmap_action_remap() rewrite vm_pgoff to the PFN
+ *    (mm/memory.c:get_remap_pgoff), which /proc/PID/maps then shows as
+ *    the file offset - a physical address handed to userspace - and
+ *    which breaks every pgoff-based assumption.  FAULT, FLAGS and PAGES
+ *    keep vm_pgoff and allow MAP_PRIVATE (writes go to CoW copies).
+ */
+int mmapdemo_check_request(const struct mmapdemo_twin *twin, u32 mode,
+			   pgoff_t pgoff, unsigned long nr_pages, bool shared)
+{
+	int err;
+
+	err = mmapdemo_check_range(twin, pgoff, nr_pages);
+	if (err)
+		return err;
+	if (mode == MMAPDEMO_MODE_REMAP && !shared)
 		return -EINVAL;
 	return 0;
 }

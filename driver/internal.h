@@ -19,6 +19,7 @@
 #ifndef kmalloc_obj
 #define kmalloc_obj(obj, gfp)	kmalloc(sizeof(obj), gfp)
 #define kzalloc_obj(obj, gfp)	kzalloc(sizeof(obj), gfp)
+#define kvmalloc_objs(obj, n, gfp)	kvmalloc_array(n, sizeof(obj), gfp)
 #endif
 
 /* Same order as the fields of struct mmapdemo_stats. */
@@ -39,6 +40,8 @@ struct mmapdemo_twin {
 	struct miscdevice misc;
 	void *buf;			/* pages * PAGE_SIZE bytes, zeroed */
 	unsigned long nr_pages;
+	unsigned long pfn;		/* first PFN of buf, for REMAP */
+	struct page **pages;		/* nr_pages entries, for PAGES */
 	atomic64_t counters[MMAPDEMO_NR_COUNTERS];
 };
 
@@ -74,8 +77,15 @@ int mmapdemo_open(struct inode *inode, struct file *file);
 int mmapdemo_release(struct inode *inode, struct file *file);
 long mmapdemo_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 
-int mmapdemo_check_range(const struct mmapdemo_twin *twin, pgoff_t pgoff,
-			 unsigned long nr_pages);
+static inline u32 mmapdemo_file_mode(const struct file *file)
+{
+	const struct mmapdemo_file *mf = file->private_data;
+
+	return READ_ONCE(mf->mode);
+}
+
+int mmapdemo_check_request(const struct mmapdemo_twin *twin, u32 mode,
+			   pgoff_t pgoff, unsigned long nr_pages, bool shared);
 struct mmapdemo_map *mmapdemo_map_alloc(struct mmapdemo_twin *twin);
 void mmapdemo_vm_open(struct vm_area_struct *vma);
 void mmapdemo_vm_close(struct vm_area_struct *vma);

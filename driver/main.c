@@ -61,20 +61,39 @@ DEFINE_SHOW_ATTRIBUTE(mmapdemo_counters);
 /*
  * One physically contiguous block, so that a single PFN range can be
  * remapped.  alloc_pages_exact() splits it into order-0 pages, each with
- * its own refcount, as ->fault and page insertion need.
+ * its own refcount, as ->fault and page insertion need.  The page array
+ * is what vm_map_pages() and mmap_action_map_kernel_pages() take.
  */
 static int mmapdemo_buffer_alloc(struct mmapdemo_twin *twin)
 {
+	unsigned long i;
+
 	twin->nr_pages = pages;
+	twin->pages = kvmalloc_objs(*twin->pages, pages, GFP_KERNEL);
+	if (!twin->pages)
+		return -ENOMEM;
 	twin->buf = alloc_pages_exact(pages * PAGE_SIZE,
 				      GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN);
-	return twin->buf ? 0 : -ENOMEM;
+	if (!twin->buf) {
+		kvfree(twin->pages);
+		return -ENOMEM;
+	}
+	for (i = 0; i < pages; i++)
+		twin->pages[i] = virt_to_page(twin->buf + i * PAGE_SIZE);
+	twin->pfn = page_to_pfn(twin->pages[0]);
+	return 0;
+}
+
+static void mmapdemo_buffer_free(struct mmapdemo_twin *twin)
+{
+	free_pages_exact(twin->buf, twin->nr_pages * PAGE_SIZE);
+	kvfree(twin->pages);
 }
 
 static void mmapdemo_twin_destroy(struct mmapdemo_twin *twin)
 {
 	misc_deregister(&twin->misc);
-	free_pages_exact(twin->buf, twin->nr_pages * PAGE_SIZE);
+	mmapdemo_buffer_free(twin);
 }
 
 static int mmapdemo_twin_create(struct mmapdemo_twin *twin)
@@ -83,14 +102,14 @@ static int mmapdemo_twin_create(struct mmapdemo_twin *twin)
 
 	err = mmapdemo_buffer_alloc(twin);
 	if (err) {
-		pr_err("cannot allocate %u contiguous pages for %s\n",
+		pr_err("cannot allocate %u pages for %s\n",
 		       pages, twin->misc.name);
 		return err;
 	}
 	err = misc_register(&twin->misc);
 	if (err) {
 		pr_err("cannot register %s: %d\n", twin->misc.name, err);
-		free_pages_exact(twin->buf, twin->nr_pages * PAGE_SIZE);
+		mmapdemo_buffer_free(twin);
 		return err;
 	}
 	debugfs_create_file(twin->name, 0444, mmapdemo_debugfs, twin,

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "vma.h"
 
@@ -78,4 +82,82 @@ long module_pages(void)
 		fclose(f);
 	}
 	return pages;
+}
+
+int twin_set_mode(int fd, __u32 mode)
+{
+	return ioctl(fd, MMAPDEMO_IOC_SET_MODE, &mode);
+}
+
+int twin_open(const char *dev, int flags, __u32 mode)
+{
+	int fd = open(dev, flags | O_CLOEXEC);
+
+	if (fd >= 0 && twin_set_mode(fd, mode)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+void *reserve(size_t len)
+{
+	return mmap(NULL, len, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+}
+
+int map_count(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	int n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strstr(line, "[vsyscall]"))
+			n++;
+	fclose(f);
+	return n;
+}
+
+long sysctl_read(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long val = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &val) != 1)
+			val = -1;
+		fclose(f);
+	}
+	return val;
+}
+
+int sysctl_write(const char *path, long val)
+{
+	FILE *f = fopen(path, "w");
+	int ret;
+
+	if (!f)
+		return -1;
+	ret = fprintf(f, "%ld\n", val) < 0;
+	ret |= fclose(f) != 0;
+	return ret ? -1 : 0;
+}
+
+int map_one_by_one(int fd, char *base, int n, int *err)
+{
+	size_t psz = getpagesize();
+	int i;
+
+	*err = 0;
+	for (i = 0; i < n; i++) {
+		if (mmap(base + i * psz, psz, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED, fd, i * psz) == MAP_FAILED) {
+			*err = errno;
+			break;
+		}
+	}
+	return i;
 }

@@ -29,4 +29,31 @@ struct mmapdemo_stats twin_stats(int fd);
 /* The "pages" parameter of the loaded module, or -1. */
 long module_pages(void);
 
+/* MMAPDEMO_IOC_SET_MODE; 0 or -1 with errno. */
+int twin_set_mode(int fd, __u32 mode);
+
+/* Open dev and set its mode; the fd, or -1. */
+int twin_open(const char *dev, int flags, __u32 mode);
+
+/* A PROT_NONE reservation of len bytes to MAP_FIXED into, or MAP_FAILED. */
+void *reserve(size_t len);
+
+/*
+ * The process's mm->map_count: the lines of /proc/self/maps, less the
+ * x86 [vsyscall] gate area, which is no VMA of the mm; -1 on error.
+ */
+int map_count(void);
+
+/* "sysctl" read and write of an integer under /proc/sys; -1 on error. */
+long sysctl_read(const char *path);
+int sysctl_write(const char *path, long val);
+
+/*
+ * Map n single pages of fd one at a time, adjacent, at base (a reservation
+ * of n pages), offset i for page i, MAP_SHARED, PROT_READ|PROT_WRITE.
+ * Returns how many mmap() calls succeeded; *err is the errno of the first
+ * failure, or 0.
+ */
+int map_one_by_one(int fd, char *base, int n, int *err);
+
 #endif
