@@ -41,21 +41,27 @@ FIXTURE_VARIANT(merge) {
 	int hook;		/* hook calls for the two mmaps */
 	int mapped;		/* ->mapped calls for the two mmaps */
 	bool dontcopy;		/* the VMA is not copied on fork */
+	int partial_vmas;	/* VMAs after a round trip over 3 of 4 pages */
+	int partial_open;	/* ->open calls in that round trip */
 };
 
+/*
+ * Columns: twin, mode, VMAs, hook calls, ->mapped calls, DONTCOPY, then
+ * the partial mprotect round trip (see partial_mprotect_round_trip).
+ */
 /* prepare: hook x2 (call_mmap_prepare), merged -> ->mapped x1 */
-FIXTURE_VARIANT_ADD(merge, prepare_fault) { true, MMAPDEMO_MODE_FAULT, 1, 2, 1, false };
+FIXTURE_VARIANT_ADD(merge, prepare_fault) { true, MMAPDEMO_MODE_FAULT, 1, 2, 1, false, 2, 1 };
 /* legacy: merged in vma_merge_new_range, .mmap x1, no ->mapped */
-FIXTURE_VARIANT_ADD(merge, legacy_fault) { false, MMAPDEMO_MODE_FAULT, 1, 1, 0, false };
+FIXTURE_VARIANT_ADD(merge, legacy_fault) { false, MMAPDEMO_MODE_FAULT, 1, 1, 0, false, 2, 1 };
 /* prepare: dc dd set before vma_merge_new_range -> merged */
-FIXTURE_VARIANT_ADD(merge, prepare_flags) { true, MMAPDEMO_MODE_FLAGS, 1, 2, 1, true };
+FIXTURE_VARIANT_ADD(merge, prepare_flags) { true, MMAPDEMO_MODE_FLAGS, 1, 2, 1, true, 2, 1 };
 /* legacy: dc dd set after the merge attempt, no retry -> 2 VMAs, .mmap x2 */
-FIXTURE_VARIANT_ADD(merge, legacy_flags) { false, MMAPDEMO_MODE_FLAGS, 2, 2, 0, true };
+FIXTURE_VARIANT_ADD(merge, legacy_flags) { false, MMAPDEMO_MODE_FLAGS, 2, 2, 0, true, 2, 0 };
 /* VMA_SPECIAL_FLAGS: vma_merge_new_range returns early, 2 new VMAs */
-FIXTURE_VARIANT_ADD(merge, prepare_remap) { true, MMAPDEMO_MODE_REMAP, 2, 2, 2, false };
-FIXTURE_VARIANT_ADD(merge, legacy_remap) { false, MMAPDEMO_MODE_REMAP, 2, 2, 0, false };
-FIXTURE_VARIANT_ADD(merge, prepare_pages) { true, MMAPDEMO_MODE_PAGES, 2, 2, 2, false };
-FIXTURE_VARIANT_ADD(merge, legacy_pages) { false, MMAPDEMO_MODE_PAGES, 2, 2, 0, false };
+FIXTURE_VARIANT_ADD(merge, prepare_remap) { true, MMAPDEMO_MODE_REMAP, 2, 2, 2, false, 3, 1 };
+FIXTURE_VARIANT_ADD(merge, legacy_remap) { false, MMAPDEMO_MODE_REMAP, 2, 2, 0, false, 3, 1 };
+FIXTURE_VARIANT_ADD(merge, prepare_pages) { true, MMAPDEMO_MODE_PAGES, 2, 2, 2, false, 3, 1 };
+FIXTURE_VARIANT_ADD(merge, legacy_pages) { false, MMAPDEMO_MODE_PAGES, 2, 2, 0, false, 3, 1 };
 
 FIXTURE_SETUP(merge)
 {
@@ -225,6 +231,37 @@ TEST_F(merge, mprotect_round_trip)
 	EXPECT_EQ(self->before.vm_open, mid.vm_open);
 	EXPECT_EQ(self->before.vm_close, mid.vm_close);
 	ASSERT_EQ(0, munmap(self->base, len));
+}
+
+/*
+ * The same round trip over pages [0, 3) of the two adjacent mmaps: it
+ * fragments every twin for good.  mm/mprotect.c:mprotect_fixup ->
+ * vma_modify_flags tries vma_merge_existing_range, else splits
+ * (__split_vma: ->open on the new piece).
+ *  - one VMA [0,4) (FAULT, prepare FLAGS): READ splits off [3,4), open x1;
+ *    back to RW, [0,3) would merge into [3,4) by removing itself, refused
+ *    (can_merge_remove_vma: ->close) -> 2 VMAs.
+ *  - legacy FLAGS [0,2) [2,4): READ changes [0,2) in place, then merges
+ *    [2,3) into it by moving the boundary (no removal, no split, no open)
+ *    -> [0,3) [3,4); back to RW, [0,3) cannot be removed -> 2 VMAs.
+ *  - REMAP, PAGES [0,2) [2,4): VM_SPECIAL, no merge at all; [2,4) is
+ *    split at 3, open x1 -> 3 VMAs.
+ */
+TEST_F(merge, partial_mprotect_round_trip)
+{
+	size_t psz = self->psz;
+	struct mmapdemo_stats mid;
+	struct vma v[4];
+
+	ASSERT_EQ(self->base, map_at(self->fd, self->base, psz, 0, 2));
+	ASSERT_EQ(self->base + 2 * psz, map_at(self->fd, self->base, psz, 2, 2));
+	ASSERT_EQ(0, mprotect(self->base, 3 * psz, PROT_READ));
+	ASSERT_EQ(0, mprotect(self->base, 3 * psz, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(variant->partial_vmas, vmas_of(self->base, psz, 4, v, 4));
+	mid = twin_stats(self->fd);
+	EXPECT_EQ(self->before.vm_open + variant->partial_open, mid.vm_open);
+	EXPECT_EQ(self->before.vm_close, mid.vm_close);
+	ASSERT_EQ(0, munmap(self->base, 4 * psz));
 }
 
 TEST_HARNESS_MAIN
