@@ -5,10 +5,11 @@
  *
  * .mmap is called on a VMA that is already set up but not yet in the
  * tree, and only when the kernel could not merge the new range into a
- * neighbour.  It may allocate the per-mapping state here; if it fails
- * after that, it must free what it allocated itself: the kernel replaces
- * vm_ops with dummy ones and never calls ->close.  So the state is
- * allocated last, when nothing can fail any more.
+ * neighbour.  It allocates the per-mapping state here; if it fails after
+ * that, it must free what it allocated itself: the kernel replaces vm_ops
+ * with dummy ones and never calls ->close (mm/internal.h:mmap_file).  It
+ * does zap the page tables REMAP or PAGES filled (mm/vma.c:
+ * __mmap_new_file_vma -> unmap_region).
  *
  * Flags set here are set after the kernel's only merge attempt
  * (mm/vma.c:__mmap_region), so a FLAGS mapping never merges with its
@@ -37,6 +38,9 @@ static int chardev_legacy_mmap(struct file *file, struct vm_area_struct *vma)
 	int err;
 
 	mmapdemo_count(twin, MMAPDEMO_HOOK_CALLS);
+	err = mmapdemo_fail_at(file, MMAPDEMO_FAIL_HOOK_ENTRY);
+	if (err)
+		return err;
 	err = mmapdemo_check_request(twin, mode, vma->vm_pgoff, vma_pages(vma),
 				     vma->vm_flags & VM_MAYSHARE);
 	if (err)
@@ -63,7 +67,13 @@ static int chardev_legacy_mmap(struct file *file, struct vm_area_struct *vma)
 	if (!map)
 		return -ENOMEM;
 	vma->vm_private_data = map;
-	return 0;
+	err = mmapdemo_fail_at(file, MMAPDEMO_FAIL_HOOK_EXIT);
+	if (err) {
+		/* no ->close will come for this VMA: undo our own work */
+		vma->vm_private_data = NULL;
+		mmapdemo_map_put(map);
+	}
+	return err;
 }
 
 const struct file_operations mmapdemo_chardev_legacy_fops = {

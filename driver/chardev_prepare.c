@@ -11,6 +11,11 @@
  * REMAP and PAGES only ask for an action; the kernel performs it after
  * the VMA is in the tree (mm/util.c:mmap_action_complete) and then calls
  * ->mapped.  Both set a VM_SPECIAL flag, so such a VMA never merges.
+ *
+ * Error unwinding is the kernel's: a failing hook has allocated nothing.
+ * If ->mapped fails, the kernel unmaps the new VMA and calls ->close with
+ * the vm_private_data it had before ->mapped, NULL here
+ * (mm/util.c:call_vma_mapped); so ->mapped frees its own state first.
  */
 #include "internal.h"
 
@@ -20,11 +25,18 @@ static int chardev_prepare_mapped(unsigned long start, unsigned long end,
 {
 	struct mmapdemo_twin *twin = mmapdemo_file_twin(file);
 	struct mmapdemo_map *map;
+	int err;
 
 	mmapdemo_count(twin, MMAPDEMO_MAPPED_CALLS);
 	map = mmapdemo_map_alloc(twin);
 	if (!map)
 		return -ENOMEM;		/* the kernel unmaps the new VMA */
+	err = mmapdemo_fail_at(file, MMAPDEMO_FAIL_MAPPED);
+	if (err) {
+		/* not stored: ->close gets the old vm_private_data, NULL */
+		mmapdemo_map_put(map);
+		return err;
+	}
 	*vm_private_data = map;
 	return 0;
 }
@@ -51,6 +63,9 @@ static int chardev_mmap_prepare(struct vm_area_desc *desc)
 	int err;
 
 	mmapdemo_count(twin, MMAPDEMO_HOOK_CALLS);
+	err = mmapdemo_fail_at(desc->file, MMAPDEMO_FAIL_HOOK_ENTRY);
+	if (err)
+		return err;
 	err = mmapdemo_check_request(twin, mode, desc->pgoff,
 				     vma_desc_pages(desc),
 				     vma_desc_test(desc, VMA_MAYSHARE_BIT));
@@ -70,7 +85,9 @@ static int chardev_mmap_prepare(struct vm_area_desc *desc)
 						  twin->pages + desc->pgoff);
 		break;
 	}
-	return 0;
+	/* replaces action and ->mapped errors, not this hook's own */
+	desc->action.error_override = mmapdemo_fail_override(desc->file);
+	return mmapdemo_fail_at(desc->file, MMAPDEMO_FAIL_HOOK_EXIT);
 }
 
 const struct file_operations mmapdemo_chardev_prepare_fops = {

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * What both twins share: open files and their ioctls, the range check,
- * the refcounted per-mapping state and the vm_operations callbacks that
- * behave the same whichever hook created the VMA.
+ * the refcounted per-mapping state, the vm_operations callbacks that
+ * behave the same whichever hook created the VMA, and failure injection.
  */
+#include <linux/err.h>
 #include <linux/uaccess.h>
 
 #include "internal.h"
@@ -18,6 +19,7 @@ int mmapdemo_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	mf->twin = container_of(misc, struct mmapdemo_twin, misc);
 	mf->mode = MMAPDEMO_MODE_FAULT;
+	spin_lock_init(&mf->fail_lock);
 	file->private_data = mf;
 	return 0;
 }
@@ -63,7 +65,7 @@ long mmapdemo_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case MMAPDEMO_IOC_GET_STATS:
 		return mmapdemo_get_stats(mf->twin, uarg);
 	case MMAPDEMO_IOC_SET_FAIL:
-		return -EINVAL;		/* reserved: failure injection */
+		return mmapdemo_set_fail(file, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -119,7 +121,7 @@ struct mmapdemo_map *mmapdemo_map_alloc(struct mmapdemo_twin *twin)
 	return map;
 }
 
-static void mmapdemo_map_put(struct mmapdemo_map *map)
+void mmapdemo_map_put(struct mmapdemo_map *map)
 {
 	if (!map || !refcount_dec_and_test(&map->refs))
 		return;
@@ -156,4 +158,98 @@ vm_fault_t mmapdemo_vm_fault(struct vm_fault *vmf)
 	get_page(page);
 	vmf->page = page;
 	return 0;
+}
+
+/*
+ * Failure injection, MMAPDEMO_IOC_SET_FAIL: one armed failure per open
+ * file, for the next mmap() on that file, consumed when it fires.
+ *
+ * The twins ask at fixed points whether the failure armed for that point
+ * fires (mmapdemo_fail_at); nothing else about injection lives in them.
+ * A failure that is never reached stays armed: a legacy mmap() that the
+ * kernel merges into a neighbour never calls .mmap (mm/vma.c:
+ * __mmap_region), and a merged .mmap_prepare mmap() never calls ->mapped
+ * (mm/util.c:mmap_action_finish runs only for a new VMA).
+ *
+ * error_override is checked here, not by the kernel: mm/util.c:
+ * check_mmap_action() WARNs on a value outside -MAX_ERRNO..-1, and no
+ * request from userspace may reach a WARN.
+ */
+static bool mmapdemo_is_errno(s32 err)
+{
+	return err < 0 && err >= -MAX_ERRNO;
+}
+
+static int mmapdemo_fail_check(const struct mmapdemo_fail *req, bool prepare)
+{
+	if (req->reserved)
+		return -EINVAL;
+	switch (req->stage) {
+	case MMAPDEMO_FAIL_NONE:		/* disarm */
+		return req->error || req->error_override ? -EINVAL : 0;
+	case MMAPDEMO_FAIL_MAPPED:
+		if (!prepare)			/* ->mapped is never called */
+			return -EINVAL;
+		break;
+	case MMAPDEMO_FAIL_HOOK_ENTRY:
+	case MMAPDEMO_FAIL_HOOK_EXIT:
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (!mmapdemo_is_errno(req->error))
+		return -EINVAL;
+	if (req->error_override &&
+	    (!prepare || !mmapdemo_is_errno(req->error_override)))
+		return -EINVAL;
+	return 0;
+}
+
+int mmapdemo_set_fail(struct file *file, struct mmapdemo_fail __user *arg)
+{
+	struct mmapdemo_file *mf = file->private_data;
+	struct mmapdemo_fail req;
+	int err;
+
+	if (copy_from_user(&req, arg, sizeof(req)))
+		return -EFAULT;
+	err = mmapdemo_fail_check(&req, !!file->f_op->mmap_prepare);
+	if (err)
+		return err;
+	spin_lock(&mf->fail_lock);
+	mf->fail = req;
+	spin_unlock(&mf->fail_lock);
+	return 0;
+}
+
+/*
+ * The error armed for @stage on @file, or 0.  A failure that fires is
+ * disarmed and counted once in "injected".
+ */
+int mmapdemo_fail_at(const struct file *file, enum mmapdemo_stage stage)
+{
+	struct mmapdemo_file *mf = file->private_data;
+	int err = 0;
+
+	spin_lock(&mf->fail_lock);
+	if (mf->fail.stage == stage && stage != MMAPDEMO_FAIL_NONE) {
+		err = mf->fail.error;
+		memset(&mf->fail, 0, sizeof(mf->fail));
+	}
+	spin_unlock(&mf->fail_lock);
+	if (err)
+		mmapdemo_count(mf->twin, MMAPDEMO_INJECTED);
+	return err;
+}
+
+/* The armed error_override, for desc->action.error_override; 0 = none. */
+int mmapdemo_fail_override(const struct file *file)
+{
+	struct mmapdemo_file *mf = file->private_data;
+	int override;
+
+	spin_lock(&mf->fail_lock);
+	override = mf->fail.error_override;
+	spin_unlock(&mf->fail_lock);
+	return override;
 }

@@ -12,6 +12,7 @@
 #include <linux/mm.h>
 #include <linux/refcount.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 
 #include "uapi/mmapdemo.h"
 
@@ -45,10 +46,12 @@ struct mmapdemo_twin {
 	atomic64_t counters[MMAPDEMO_NR_COUNTERS];
 };
 
-/* One open file: the mode its next mmap() uses. */
+/* One open file: the mode its next mmap() uses, and its armed failure. */
 struct mmapdemo_file {
 	struct mmapdemo_twin *twin;
 	u32 mode;
+	spinlock_t fail_lock;		/* protects fail */
+	struct mmapdemo_fail fail;	/* stage MMAPDEMO_FAIL_NONE: none */
 };
 
 /* Per-mapping state, shared by the VMAs a split or fork makes of it. */
@@ -87,8 +90,14 @@ static inline u32 mmapdemo_file_mode(const struct file *file)
 int mmapdemo_check_request(const struct mmapdemo_twin *twin, u32 mode,
 			   pgoff_t pgoff, unsigned long nr_pages, bool shared);
 struct mmapdemo_map *mmapdemo_map_alloc(struct mmapdemo_twin *twin);
+void mmapdemo_map_put(struct mmapdemo_map *map);
 void mmapdemo_vm_open(struct vm_area_struct *vma);
 void mmapdemo_vm_close(struct vm_area_struct *vma);
 vm_fault_t mmapdemo_vm_fault(struct vm_fault *vmf);
+
+/* failure injection, common.c */
+int mmapdemo_set_fail(struct file *file, struct mmapdemo_fail __user *arg);
+int mmapdemo_fail_at(const struct file *file, enum mmapdemo_stage stage);
+int mmapdemo_fail_override(const struct file *file);
 
 #endif /* _MMAPDEMO_INTERNAL_H */

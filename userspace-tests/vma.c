@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,4 +189,73 @@ int map_one_by_one(int fd, char *base, int n, int *err)
 		}
 	}
 	return i;
+}
+
+int twin_set_fail(int fd, __u32 stage, __s32 error, __s32 error_override)
+{
+	struct mmapdemo_fail f = {
+		.stage = stage,
+		.error = error,
+		.error_override = error_override,
+	};
+
+	return ioctl(fd, MMAPDEMO_IOC_SET_FAIL, &f);
+}
+
+static sigjmp_buf probe_env;
+
+static void probe_handler(int sig)
+{
+	siglongjmp(probe_env, sig);
+}
+
+int probe_read(const volatile void *p, unsigned char *val)
+{
+	struct sigaction sa = { .sa_handler = probe_handler }, old_segv, old_bus;
+	int sig;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, &old_segv);
+	sigaction(SIGBUS, &sa, &old_bus);
+	sig = sigsetjmp(probe_env, 1);
+	if (!sig)
+		*val = *(const volatile unsigned char *)p;
+	sigaction(SIGSEGV, &old_segv, NULL);
+	sigaction(SIGBUS, &old_bus, NULL);
+	return sig;
+}
+
+static long read_all(const char *path, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t got;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	while ((got = read(fd, buf + len, size - len - 1)) > 0)
+		len += got;
+	close(fd);
+	buf[len] = '\0';
+	return got < 0 || len >= size - 1 ? -1 : (long)len;
+}
+
+long maps_snapshot(char *buf, size_t size)
+{
+	return read_all("/proc/self/maps", buf, size);
+}
+
+long vm_size(void)
+{
+	static char buf[4096];
+	const char *p;
+	long kb;
+
+	if (read_all("/proc/self/status", buf, sizeof(buf)) < 0)
+		return -1;
+	p = strstr(buf, "\nVmSize:");
+	if (!p || sscanf(p + 8, "%ld", &kb) != 1)
+		return -1;
+	return kb * 1024;
 }

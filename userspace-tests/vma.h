@@ -61,4 +61,23 @@ int sysctl_write(const char *path, long val);
  */
 int map_one_by_one(int fd, char *base, int n, int *err);
 
+/* MMAPDEMO_IOC_SET_FAIL with reserved = 0; 0 or -1 with errno. */
+int twin_set_fail(int fd, __u32 stage, __s32 error, __s32 error_override);
+
+/*
+ * Read one byte at p: 0 and *val, or the signal the read raised (SIGSEGV,
+ * SIGBUS).  A handler, not a child process: the caller's mm is probed.
+ */
+int probe_read(const volatile void *p, unsigned char *val);
+
+/*
+ * /proc/self/maps into buf, NUL-terminated, with no malloc() and no
+ * mmap() on the way, so that two snapshots around a call differ only by
+ * what that call did.  The length, or -1 (also if buf is too small).
+ */
+long maps_snapshot(char *buf, size_t size);
+
+/* VmSize of /proc/self/status in bytes (mm->total_vm), no malloc; -1. */
+long vm_size(void);
+
 #endif

@@ -36,18 +36,29 @@ struct mmapdemo_stats {
 	__u64 injected;		/* failures injected so far */
 };
 
-/* Where the next mmap() on an open file fails (reserved). */
+/*
+ * Where the next mmap() on an open file fails.  One failure is armed per
+ * open file; it is consumed (and counted in "injected") when it fires.
+ * A failure that is not reached stays armed: a legacy mmap() merged into
+ * a neighbour never calls .mmap, a merged mmap_prepare mmap() never calls
+ * ->mapped, and a failure before the hook (e.g. RLIMIT_AS) calls neither.
+ */
 enum mmapdemo_stage {
-	MMAPDEMO_FAIL_NONE,
-	MMAPDEMO_FAIL_HOOK_ENTRY,
-	MMAPDEMO_FAIL_HOOK_EXIT,
-	MMAPDEMO_FAIL_MAPPED,
+	MMAPDEMO_FAIL_NONE,		/* disarm; error and override 0 */
+	MMAPDEMO_FAIL_HOOK_ENTRY,	/* the hook fails before doing anything */
+	MMAPDEMO_FAIL_HOOK_EXIT,	/* the hook does all its work, then fails */
+	MMAPDEMO_FAIL_MAPPED,		/* ->mapped allocates, then fails (prepare) */
 };
 
+/*
+ * error_override is 0 (none) or -4095..-1.  Anything else - an unknown
+ * stage, a bad errno or override, MAPPED or an override on the legacy
+ * twin, reserved != 0 - is refused with -EINVAL.
+ */
 struct mmapdemo_fail {
 	__u32 stage;		/* enum mmapdemo_stage */
 	__s32 error;		/* negative errno to return, -4095..-1 */
-	__s32 error_override;	/* desc->action.error_override, 0 = none */
+	__s32 error_override;	/* prepare only: desc->action.error_override */
 	__u32 reserved;		/* must be 0 */
 };
 
@@ -57,7 +68,7 @@ struct mmapdemo_fail {
 #define MMAPDEMO_IOC_SET_MODE	_IOW(MMAPDEMO_IOC_MAGIC, 1, __u32)
 /* Read the counters of the twin this file belongs to. */
 #define MMAPDEMO_IOC_GET_STATS	_IOR(MMAPDEMO_IOC_MAGIC, 2, struct mmapdemo_stats)
-/* Arm a failure for the next mmap on this open file (reserved). */
+/* Arm a failure for the next mmap on this open file; -EINVAL if bad. */
 #define MMAPDEMO_IOC_SET_FAIL	_IOW(MMAPDEMO_IOC_MAGIC, 3, struct mmapdemo_fail)
 
 #endif /* _UAPI_MMAPDEMO_H */
