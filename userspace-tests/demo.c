@@ -1,19 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * make demo: one Markdown table, a row per mode x twin.
+ * make demo: a Markdown table per mode x twin, then the error-unwind table.
  *
  * Sequence per row: two adjacent MAP_SHARED PROT_READ|PROT_WRITE mmaps of
  * one fd (2 pages each, contiguous offsets, MAP_FIXED into a PROT_NONE
  * reservation), every page touched once, one munmap of both; the counters
  * are the deltas over that sequence.  Scale: 2N one-page adjacent mmaps
  * under vm.max_map_count = N (N = pages / 2), as in scale.c.
+ *
+ * Error unwind, per failure point x twin, run in every mode (a row says
+ * "all" when the four modes agree): a two-page MAP_FIXED mmap over the
+ * middle of a four-page anonymous mapping with known contents, with a
+ * failure armed by MMAPDEMO_IOC_SET_FAIL (-EIO; again with error_override
+ * -EAGAIN).  "before the hook" is RLIMIT_AS one page short of a replacement
+ * that grows the mapping by one page, with a HOOK_ENTRY failure armed.  As
+ * unwind.c, which asserts every value.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -93,6 +104,200 @@ static int scale(int fd, struct row *r)
 	return sysctl_write(MAX_MAP_COUNT, old);
 }
 
+struct unwind {
+	int err;		/* errno of the failed mmap(), 0 if it worked */
+	int set_err;		/* errno of SET_FAIL, 0 if it was accepted */
+	const char *old;	/* what is left of the old anonymous pages */
+	long close, leaked, injected;	/* counter deltas */
+};
+
+/* "data kept", "hole" or "mixed", from the four old anonymous pages. */
+static const char *old_pages(char *base, size_t psz)
+{
+	int kept = 0, i;
+	unsigned char v;
+
+	for (i = 0; i < 4; i++)
+		kept += !probe_read(base + i * psz, &v) && v == 0x41 + i;
+	if (kept == 4)
+		return "kept, data intact";
+	if (kept == 2 && probe_read(base + psz, &v) == SIGSEGV &&
+	    probe_read(base + 2 * psz, &v) == SIGSEGV)
+		return "hole (SIGSEGV)";
+	return "mixed";
+}
+
+static int unwind_case(const char *dev, __u32 mode, __u32 stage,
+		       int override, bool rlimit, struct unwind *u)
+{
+	struct mmapdemo_stats before, after;
+	size_t psz = getpagesize();
+	struct rlimit old, lim;
+	char *r, *base;
+	int fd, i;
+	void *p;
+
+	memset(u, 0, sizeof(*u));
+	fd = twin_open(dev, O_RDWR, mode);
+	r = reserve(6 * psz);
+	if (fd < 0 || r == MAP_FAILED || munmap(r + 5 * psz, psz))
+		return -1;
+	base = mmap(r + psz, 4 * psz, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (base == MAP_FAILED)
+		return -1;
+	for (i = 0; i < 4; i++)
+		memset(base + i * psz, 0x41 + i, psz);
+	before = twin_stats(fd);
+	if (twin_set_fail(fd, stage, -EIO, -override)) {
+		u->set_err = errno;
+		goto out;
+	}
+	if (rlimit) {
+		if (getrlimit(RLIMIT_AS, &old))
+			return -1;
+		lim.rlim_cur = vm_size();
+		lim.rlim_max = old.rlim_max;
+		if (setrlimit(RLIMIT_AS, &lim))
+			return -1;
+		/* r[3..5]: two old pages and one more */
+		p = mmap(base + 2 * psz, 3 * psz, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED, fd, 0);
+		u->err = p == MAP_FAILED ? errno : 0;
+		if (setrlimit(RLIMIT_AS, &old))
+			return -1;
+	} else {
+		p = mmap(base + psz, 2 * psz, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED, fd, 0);
+		u->err = p == MAP_FAILED ? errno : 0;
+	}
+	u->old = old_pages(base, psz);
+	twin_set_fail(fd, MMAPDEMO_FAIL_NONE, 0, 0);
+out:
+	munmap(r, 6 * psz);
+	after = twin_stats(fd);
+	u->close = DELTA(vm_close);
+	u->leaked = DELTA(live_objects);
+	u->injected = DELTA(injected);
+	close(fd);
+	return 0;
+}
+
+/*
+ * A HOOK_ENTRY failure armed before the second of two adjacent FAULT
+ * mmaps of one fd that merge (merge.c): does it reach mmap()?
+ */
+static int unwind_merge(const char *dev, __u32 mode, struct unwind *u)
+{
+	struct mmapdemo_stats before, after;
+	size_t psz = getpagesize();
+	char *base;
+	int fd;
+	void *p;
+
+	memset(u, 0, sizeof(*u));
+	fd = twin_open(dev, O_RDWR, mode);
+	base = reserve(4 * psz);
+	if (fd < 0 || base == MAP_FAILED)
+		return -1;
+	before = twin_stats(fd);
+	if (mmap(base, 2 * psz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		 fd, 0) == MAP_FAILED ||
+	    twin_set_fail(fd, MMAPDEMO_FAIL_HOOK_ENTRY, -EIO, 0))
+		return -1;
+	p = mmap(base + 2 * psz, 2 * psz, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, fd, 2 * psz);
+	u->err = p == MAP_FAILED ? errno : 0;
+	u->old = map_count_in((unsigned long)base, (unsigned long)base + 4 * psz) == 1 ?
+		 (u->err ? "first kept, second range a hole" : "merged, 1 VMA") : "?";
+	twin_set_fail(fd, MMAPDEMO_FAIL_NONE, 0, 0);
+	munmap(base, 4 * psz);
+	after = twin_stats(fd);
+	u->close = DELTA(vm_close) - 1;	/* less the first mapping's own */
+	u->leaked = DELTA(live_objects);
+	u->injected = DELTA(injected);
+	close(fd);
+	return 0;
+}
+
+static const char *err_name(int err)
+{
+	return err ? strerrorname_np(err) : "ok (mmap succeeds)";
+}
+
+struct unwind_point {
+	const char *name;
+	__u32 stage;
+	bool rlimit, merge;
+	unsigned int modes;	/* run in modes [0, modes) */
+};
+
+static const struct unwind_point unwind_points[] = {
+	{ "before the hook (RLIMIT_AS)", MMAPDEMO_FAIL_HOOK_ENTRY, true, false, 4 },
+	{ "HOOK_ENTRY", MMAPDEMO_FAIL_HOOK_ENTRY, false, false, 4 },
+	{ "HOOK_EXIT", MMAPDEMO_FAIL_HOOK_EXIT, false, false, 4 },
+	{ "MAPPED", MMAPDEMO_FAIL_MAPPED, false, false, 4 },
+	/* only FAULT merges in both twins */
+	{ "HOOK_ENTRY, adjacent mmap that merges", MMAPDEMO_FAIL_HOOK_ENTRY, false, true, 1 },
+};
+
+/* One row's result columns for one mode, or -1. */
+static int unwind_cells(const char *dev, __u32 mode,
+			const struct unwind_point *pt, char *buf, size_t size)
+{
+	struct unwind u, o;
+
+	if (pt->merge ? unwind_merge(dev, mode, &u) :
+	    unwind_case(dev, mode, pt->stage, 0, pt->rlimit, &u))
+		return -1;
+	if (u.set_err) {
+		snprintf(buf, size, "SET_FAIL: %s | - | - | - | - | - |",
+			 strerrorname_np(u.set_err));
+		return 0;
+	}
+	if (pt->merge || unwind_case(dev, mode, pt->stage, EAGAIN, pt->rlimit, &o))
+		o.set_err = -1;
+	snprintf(buf, size, "%s | %s | %s | %s | %s | %ld |",
+		 err_name(u.err),
+		 o.set_err > 0 ? "SET_FAIL: EINVAL" :
+		 o.set_err ? "-" : err_name(o.err),
+		 u.old, u.close ? "yes" : "no", u.leaked ? "YES" : "no",
+		 u.injected);
+	return 0;
+}
+
+static int unwind_table(void)
+{
+	const char *devs[] = { MMAPDEMO_DEV_PREPARE, MMAPDEMO_DEV_LEGACY };
+	const char *twins[] = { "prepare", "legacy" };
+	char cells[4][256];
+	unsigned int p, t, m;
+	bool same;
+
+	printf("\nError unwind: a failure injected with MMAPDEMO_IOC_SET_FAIL (-EIO),\n"
+	       "a 2-page MAP_FIXED mmap over the middle of a 4-page anonymous mapping;\n"
+	       "last rows: the failure armed before the second of two adjacent mmaps of one fd.\n\n");
+	printf("| failure point | twin | modes | errno | errno, override -EAGAIN | old pages | close called | state leaked | injected |\n");
+	printf("|---|---|---|---|---|---|---|---|---|\n");
+	for (p = 0; p < sizeof(unwind_points) / sizeof(unwind_points[0]); p++) {
+		for (t = 0; t < 2; t++) {
+			const struct unwind_point *pt = &unwind_points[p];
+
+			same = pt->modes > 1;
+			for (m = 0; m < pt->modes; m++) {
+				if (unwind_cells(devs[t], m, pt, cells[m],
+						 sizeof(cells[m])))
+					return -1;
+				same &= !strcmp(cells[m], cells[0]);
+			}
+			for (m = 0; m < (same ? 1 : pt->modes); m++)
+				printf("| %s | %s | %s | %s\n", pt->name, twins[t],
+				       same ? "all" : mode_names[m], cells[m]);
+		}
+	}
+	return 0;
+}
+
 int main(void)
 {
 	const char *devs[] = { MMAPDEMO_DEV_PREPARE, MMAPDEMO_DEV_LEGACY };
@@ -127,6 +332,10 @@ int main(void)
 			       (unsigned long long)r.d.faults,
 			       (unsigned long long)r.live_after, r.scale);
 		}
+	}
+	if (unwind_table()) {
+		perror("unwind");
+		return 1;
 	}
 	return 0;
 }
