@@ -233,6 +233,42 @@ TEST_F(unwind, fixed_over_anon_leaves_a_hole)
 }
 
 /*
+ * MAP_FIXED over a mapping of the same twin: its ->close runs in
+ * mm/vma.c:vms_clean_up_area, before the hook, so the driver sees one
+ * ->close more than in fixed_over_anon_leaves_a_hole - the old VMA's,
+ * with no ->open to match - and its state is freed there; the range ends
+ * as a hole (mm/vma.c:vms_abort_munmap_vmas), never the old mapping.
+ */
+TEST_F(unwind, fixed_over_own_mapping_closes_it_first)
+{
+	struct mmapdemo_stats before, after;
+	size_t psz = self->psz;
+	unsigned char v;
+	char *old;
+	void *p;
+	int err;
+
+	before = twin_stats(self->fd);
+	old = map_dev(self->fd, NULL, psz, 0);
+	ASSERT_NE(MAP_FAILED, old);
+	old[0] = 0x5a;
+	ASSERT_EQ(0, arm(self->fd, variant));
+	p = map_dev(self->fd, old, psz, MAP_FIXED);
+	err = errno;
+	after = twin_stats(self->fd);
+	ASSERT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(variant->err, err);
+	EXPECT_EQ(before.hook_calls + 2, after.hook_calls);
+	EXPECT_EQ(before.vm_open, after.vm_open);
+	EXPECT_EQ(before.vm_close + 1 + variant->close, after.vm_close);
+	EXPECT_EQ(before.live_objects, after.live_objects);
+	EXPECT_EQ(before.injected + 1, after.injected);
+	EXPECT_EQ(SIGSEGV, probe_read(old, &v));
+	EXPECT_EQ(0, map_count_in((unsigned long)old,
+				  (unsigned long)old + 2 * psz));
+}
+
+/*
  * A failure before the hook: RLIMIT_AS has no room for the one page a
  * MAP_FIXED replacement adds (mm/vma.c:__mmap_setup -> may_expand_vm,
  * -ENOMEM).  The old VMAs were split and detached but their PTEs not yet
