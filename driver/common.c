@@ -8,18 +8,26 @@
 
 #include "internal.h"
 
-int mmapdemo_open(struct inode *inode, struct file *file)
+/* Give @file its per-open state, in FAULT mode, for @twin. */
+int mmapdemo_file_open(struct file *file, struct mmapdemo_twin *twin)
 {
-	struct miscdevice *misc = file->private_data;	/* set by misc_open() */
 	struct mmapdemo_file *mf;
 
 	mf = kzalloc_obj(*mf, GFP_KERNEL);
 	if (!mf)
 		return -ENOMEM;
-	mf->twin = container_of(misc, struct mmapdemo_twin, misc);
+	mf->twin = twin;
 	mf->mode = MMAPDEMO_MODE_FAULT;
 	file->private_data = mf;
 	return 0;
+}
+
+int mmapdemo_open(struct inode *inode, struct file *file)
+{
+	struct miscdevice *misc = file->private_data;	/* set by misc_open() */
+
+	return mmapdemo_file_open(file,
+				  container_of(misc, struct mmapdemo_twin, misc));
 }
 
 int mmapdemo_release(struct inode *inode, struct file *file)
@@ -35,6 +43,9 @@ static int mmapdemo_set_mode(struct mmapdemo_file *mf, u32 __user *arg)
 	if (get_user(mode, arg))
 		return -EFAULT;
 	if (mode > MMAPDEMO_MODE_PAGES)
+		return -EINVAL;
+	/* a page-cache file has no buffer to remap or insert */
+	if (mf->twin->pagecache && mode > MMAPDEMO_MODE_FLAGS)
 		return -EINVAL;
 	WRITE_ONCE(mf->mode, mode);
 	return 0;
@@ -52,9 +63,9 @@ static int mmapdemo_get_stats(struct mmapdemo_twin *twin,
 	return copy_to_user(arg, val, sizeof(val)) ? -EFAULT : 0;
 }
 
-long mmapdemo_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+long mmapdemo_file_ioctl(struct mmapdemo_file *mf, unsigned int cmd,
+			 unsigned long arg)
 {
-	struct mmapdemo_file *mf = file->private_data;
 	void __user *uarg = (void __user *)arg;
 
 	switch (cmd) {
@@ -67,6 +78,11 @@ long mmapdemo_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	default:
 		return -ENOTTY;
 	}
+}
+
+long mmapdemo_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	return mmapdemo_file_ioctl(file->private_data, cmd, arg);
 }
 
 /*

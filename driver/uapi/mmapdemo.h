@@ -34,6 +34,8 @@ struct mmapdemo_stats {
 	__u64 faults;		/* vm_ops->fault calls */
 	__u64 live_objects;	/* per-mapping state objects allocated now */
 	__u64 injected;		/* failures injected so far */
+	__u64 map_pages;	/* vm_ops->map_pages calls (filesystems) */
+	__u64 page_mkwrite;	/* vm_ops->page_mkwrite calls (filesystems) */
 };
 
 /* Where the next mmap() on an open file fails (reserved). */
