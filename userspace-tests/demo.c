@@ -1,41 +1,47 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * make demo: the same sequence on both twins, printed side by side as a
- * Markdown table.  Two adjacent MAP_SHARED mmaps of one fd with contiguous
- * offsets (FAULT mode), every page touched once, then one munmap of both.
+ * make demo: one Markdown table, a row per mode x twin.
+ *
+ * Sequence per row: two adjacent MAP_SHARED PROT_READ|PROT_WRITE mmaps of
+ * one fd (2 pages each, contiguous offsets, MAP_FIXED into a PROT_NONE
+ * reservation), every page touched once, one munmap of both; the counters
+ * are the deltas over that sequence.  Scale: 2N one-page adjacent mmaps
+ * under vm.max_map_count = N (N = pages / 2), as in scale.c.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include "vma.h"
 
+#define MAX_MAP_COUNT "/proc/sys/vm/max_map_count"
+
+static const char * const mode_names[] = { "FAULT", "FLAGS", "REMAP", "PAGES" };
+
 struct row {
-	const char *twin;
 	char flags[160];
 	int vmas;
 	struct mmapdemo_stats d;	/* counter deltas for the sequence */
 	__u64 live_after;
+	char scale[80];
 };
 
 #define DELTA(f) (after.f - before.f)
 
-static int run(const char *dev, struct row *r)
+static int two_adjacent(int fd, struct row *r)
 {
 	size_t psz = getpagesize(), half = 2 * psz;
 	struct mmapdemo_stats before, after;
 	struct vma v[4];
 	char *base;
-	int fd, i;
+	int i;
 
-	fd = open(dev, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	/* A PROT_NONE reservation makes the two mappings adjacent. */
-	base = mmap(NULL, 2 * half, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	base = reserve(2 * half);
 	if (base == MAP_FAILED)
 		return -1;
 	before = twin_stats(fd);
@@ -57,36 +63,70 @@ static int run(const char *dev, struct row *r)
 	r->d.vm_close = DELTA(vm_close);
 	r->d.faults = DELTA(faults);
 	r->live_after = after.live_objects;
-	close(fd);
 	return 0;
+}
+
+static int scale(int fd, struct row *r)
+{
+	size_t psz = getpagesize();
+	long n = module_pages() / 2, old = sysctl_read(MAX_MAP_COUNT);
+	int m0, done, err, count;
+	char *base;
+
+	base = reserve(2 * n * psz);
+	if (base == MAP_FAILED || old <= n)
+		return -1;
+	m0 = map_count();
+	if (m0 + 1 >= n || sysctl_write(MAX_MAP_COUNT, n))
+		return -1;
+	done = map_one_by_one(fd, base, 2 * n, &err);
+	count = map_count_in((unsigned long)base,
+			     (unsigned long)base + 2 * n * psz);
+	if (err)
+		snprintf(r->scale, sizeof(r->scale),
+			 "%s after %d of %ld maps, map count %d",
+			 strerrorname_np(err), done, 2 * n, map_count());
+	else
+		snprintf(r->scale, sizeof(r->scale), "%d of %ld maps, %d VMA%s",
+			 done, 2 * n, count, count == 1 ? "" : "s");
+	munmap(base, 2 * n * psz);
+	return sysctl_write(MAX_MAP_COUNT, old);
 }
 
 int main(void)
 {
-	struct row rows[] = { { .twin = "prepare" }, { .twin = "legacy" } };
 	const char *devs[] = { MMAPDEMO_DEV_PREPARE, MMAPDEMO_DEV_LEGACY };
+	const char *twins[] = { "prepare", "legacy" };
 	struct utsname u;
-	unsigned int i;
+	unsigned int m, t;
+	struct row r;
+	int fd;
 
 	uname(&u);
-	printf("Kernel %s. FAULT mode: two adjacent MAP_SHARED mmaps of one fd,\n"
-	       "contiguous offsets, 2 pages each, every page touched, one munmap.\n\n",
-	       u.release);
-	printf("| twin | VmFlags | VMAs | hook | mapped | open | close | faults | live after |\n");
-	printf("|---|---|---|---|---|---|---|---|---|\n");
-	for (i = 0; i < 2; i++) {
-		if (run(devs[i], &rows[i])) {
-			perror(devs[i]);
-			return 1;
+	printf("Kernel %s, pages=%ld. Two adjacent MAP_SHARED mmaps of one fd,\n"
+	       "contiguous offsets, 2 pages each, every page touched, one munmap.\n"
+	       "Scale: 2N one-page adjacent mmaps under vm.max_map_count = N = %ld.\n\n",
+	       u.release, module_pages(), module_pages() / 2);
+	printf("| mode | twin | VmFlags | VMAs | hook | mapped | open | close | faults | live after | scale |\n");
+	printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
+	for (m = 0; m < 4; m++) {
+		for (t = 0; t < 2; t++) {
+			memset(&r, 0, sizeof(r));
+			fd = twin_open(devs[t], O_RDWR, m);
+			if (fd < 0 || two_adjacent(fd, &r) || scale(fd, &r)) {
+				perror(devs[t]);
+				return 1;
+			}
+			close(fd);
+			printf("| %s | %s | `%s` | %d | %llu | %llu | %llu | %llu | %llu | %llu | %s |\n",
+			       mode_names[m], twins[t], r.flags, r.vmas,
+			       (unsigned long long)r.d.hook_calls,
+			       (unsigned long long)r.d.mapped_calls,
+			       (unsigned long long)r.d.vm_open,
+			       (unsigned long long)r.d.vm_close,
+			       (unsigned long long)r.d.faults,
+			       (unsigned long long)r.live_after, r.scale);
 		}
-		printf("| %s | `%s` | %d | %llu | %llu | %llu | %llu | %llu | %llu |\n",
-		       rows[i].twin, rows[i].flags, rows[i].vmas,
-		       (unsigned long long)rows[i].d.hook_calls,
-		       (unsigned long long)rows[i].d.mapped_calls,
-		       (unsigned long long)rows[i].d.vm_open,
-		       (unsigned long long)rows[i].d.vm_close,
-		       (unsigned long long)rows[i].d.faults,
-		       (unsigned long long)rows[i].live_after);
 	}
 	return 0;
 }

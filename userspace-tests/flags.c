@@ -139,4 +139,30 @@ TEST_F(flags, vmflags)
 	EXPECT_EQ(before.live_objects, after.live_objects);
 }
 
+/* Out of the buffer is refused the same way in every mode and twin. */
+TEST_F(flags, out_of_range)
+{
+	size_t psz = self->psz, n = module_pages();
+	struct mmapdemo_stats before, after;
+	int fds[2] = { self->fd, self->other };
+	void *p;
+	int i;
+
+	before = twin_stats(self->fd);
+	for (i = 0; i < 2; i++) {
+		/* driver/common.c:mmapdemo_check_range, first check of both hooks */
+		p = mmap(NULL, psz, variant->prot, variant->map, fds[i], n * psz);
+		EXPECT_EQ(MAP_FAILED, p);
+		EXPECT_EQ(EINVAL, errno);
+		p = mmap(NULL, 2 * psz, variant->prot, variant->map, fds[i],
+			 (n - 1) * psz);
+		EXPECT_EQ(MAP_FAILED, p);
+		EXPECT_EQ(EINVAL, errno);
+	}
+	after = twin_stats(self->fd);
+	EXPECT_EQ(before.hook_calls + 2, after.hook_calls);
+	EXPECT_EQ(before.live_objects, after.live_objects);
+	EXPECT_EQ(before.vm_close, after.vm_close);
+}
+
 TEST_HARNESS_MAIN

@@ -106,19 +106,46 @@ void *reserve(size_t len)
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 }
 
+static int count_line(const char *line, unsigned long start,
+		      unsigned long end)
+{
+	unsigned long s, e;
+
+	if (strstr(line, "[vsyscall]") ||
+	    sscanf(line, "%lx-%lx", &s, &e) != 2)
+		return 0;
+	return s < end && e > start;
+}
+
+int map_count_in(unsigned long start, unsigned long end)
+{
+	static char buf[4096], line[512];
+	size_t len = 0;
+	ssize_t got, i;
+	int fd, n = 0;
+
+	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	while ((got = read(fd, buf, sizeof(buf))) > 0) {
+		for (i = 0; i < got; i++) {
+			if (buf[i] != '\n') {
+				if (len < sizeof(line) - 1)
+					line[len++] = buf[i];
+				continue;
+			}
+			line[len] = '\0';
+			n += count_line(line, start, end);
+			len = 0;
+		}
+	}
+	close(fd);
+	return got < 0 ? -1 : n;
+}
+
 int map_count(void)
 {
-	FILE *f = fopen("/proc/self/maps", "r");
-	char line[512];
-	int n = 0;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strstr(line, "[vsyscall]"))
-			n++;
-	fclose(f);
-	return n;
+	return map_count_in(0, ~0UL);
 }
 
 long sysctl_read(const char *path)

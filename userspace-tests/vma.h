@@ -41,8 +41,13 @@ void *reserve(size_t len);
 /*
  * The process's mm->map_count: the lines of /proc/self/maps, less the
  * x86 [vsyscall] gate area, which is no VMA of the mm; -1 on error.
+ * Uses no malloc(): near vm.max_map_count, brk() fails too
+ * (mm/vma.c:do_brk_flags).
  */
 int map_count(void);
+
+/* Same, only the VMAs that intersect [start, end). */
+int map_count_in(unsigned long start, unsigned long end);
 
 /* "sysctl" read and write of an integer under /proc/sys; -1 on error. */
 long sysctl_read(const char *path);

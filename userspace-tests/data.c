@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Which views share the buffer?
+ *
+ * Each twin has one buffer (driver/main.c:mmapdemo_buffer_alloc), and every
+ * mode maps those same pages: FAULT and FLAGS hand them out in ->fault,
+ * REMAP maps their PFNs, PAGES inserts them.  So a MAP_SHARED write through
+ * any mode of a twin shows through every mode of that twin, shared or
+ * private (until the private page is written).  The other twin has its own
+ * buffer and sees nothing of it.  A write through MAP_PRIVATE goes to an
+ * anonymous CoW copy (mm/memory.c:do_cow_fault, wp_page_copy) and shows
+ * nowhere else.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "vma.h"
+
+#define NR_MODES 4
+
+FIXTURE(data) {
+	int fd[NR_MODES];	/* this twin, one open file per mode */
+	int other;		/* the other twin, FAULT mode */
+	size_t len, psz;
+};
+
+FIXTURE_VARIANT(data) {
+	bool prepare;
+	__u32 mode;		/* the mode written through */
+};
+
+FIXTURE_VARIANT_ADD(data, prepare_fault) { true, MMAPDEMO_MODE_FAULT };
+FIXTURE_VARIANT_ADD(data, legacy_fault) { false, MMAPDEMO_MODE_FAULT };
+FIXTURE_VARIANT_ADD(data, prepare_flags) { true, MMAPDEMO_MODE_FLAGS };
+FIXTURE_VARIANT_ADD(data, legacy_flags) { false, MMAPDEMO_MODE_FLAGS };
+FIXTURE_VARIANT_ADD(data, prepare_remap) { true, MMAPDEMO_MODE_REMAP };
+FIXTURE_VARIANT_ADD(data, legacy_remap) { false, MMAPDEMO_MODE_REMAP };
+FIXTURE_VARIANT_ADD(data, prepare_pages) { true, MMAPDEMO_MODE_PAGES };
+FIXTURE_VARIANT_ADD(data, legacy_pages) { false, MMAPDEMO_MODE_PAGES };
+
+FIXTURE_SETUP(data)
+{
+	const char *dev = variant->prepare ? MMAPDEMO_DEV_PREPARE : MMAPDEMO_DEV_LEGACY;
+	const char *other = variant->prepare ? MMAPDEMO_DEV_LEGACY : MMAPDEMO_DEV_PREPARE;
+	__u32 m;
+
+	self->psz = getpagesize();
+	ASSERT_GE(module_pages(), 4);
+	self->len = module_pages() * self->psz;
+	for (m = 0; m < NR_MODES; m++) {
+		self->fd[m] = twin_open(dev, O_RDWR, m);
+		ASSERT_GE(self->fd[m], 0) TH_LOG("%s: %s", dev, strerror(errno));
+	}
+	self->other = twin_open(other, O_RDWR, MMAPDEMO_MODE_FAULT);
+	ASSERT_GE(self->other, 0);
+}
+
+FIXTURE_TEARDOWN(data)
+{
+	int m;
+
+	for (m = 0; m < NR_MODES; m++)
+		close(self->fd[m]);
+	close(self->other);
+}
+
+static void fill(unsigned char *p, size_t len, unsigned int seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (unsigned char)(i * 13 + seed);
+}
+
+TEST_F(data, shared_write_shows_in_every_view_of_the_twin)
+{
+	unsigned int seed = 1 + variant->mode * 2 + variant->prepare;
+	unsigned char *w, *r, *o, *expect;
+	int m;
+
+	expect = malloc(self->len);
+	ASSERT_NE(NULL, expect);
+	/* the other twin first gets a pattern of its own */
+	o = mmap(NULL, self->len, PROT_READ | PROT_WRITE, MAP_SHARED, self->other, 0);
+	ASSERT_NE(MAP_FAILED, o);
+	fill(o, self->len, 100);
+
+	w = mmap(NULL, self->len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 self->fd[variant->mode], 0);
+	ASSERT_NE(MAP_FAILED, w);
+	fill(w, self->len, seed);
+	fill(expect, self->len, seed);
+
+	for (m = 0; m < NR_MODES; m++) {
+		r = mmap(NULL, self->len, PROT_READ, MAP_SHARED, self->fd[m], 0);
+		ASSERT_NE(MAP_FAILED, r);
+		EXPECT_EQ(0, memcmp(expect, r, self->len)) TH_LOG("shared mode %d", m);
+		munmap(r, self->len);
+		/* driver/common.c:mmapdemo_check_request: no private REMAP */
+		if (m == MMAPDEMO_MODE_REMAP)
+			continue;
+		r = mmap(NULL, self->len, PROT_READ, MAP_PRIVATE, self->fd[m], 0);
+		ASSERT_NE(MAP_FAILED, r);
+		EXPECT_EQ(0, memcmp(expect, r, self->len)) TH_LOG("private mode %d", m);
+		munmap(r, self->len);
+	}
+	/* separate buffers: the other twin still holds its own pattern */
+	fill(expect, self->len, 100);
+	EXPECT_EQ(0, memcmp(expect, o, self->len));
+	munmap(w, self->len);
+	munmap(o, self->len);
+	free(expect);
+}
+
+TEST_F(data, private_write_stays_private)
+{
+	size_t psz = self->psz;
+	unsigned char *s, *p;
+
+	s = mmap(NULL, 2 * psz, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 self->fd[MMAPDEMO_MODE_FAULT], 0);
+	ASSERT_NE(MAP_FAILED, s);
+	s[0] = 1;
+	s[psz] = 2;
+	p = mmap(NULL, 2 * psz, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+		 self->fd[variant->mode], 0);
+	if (variant->mode == MMAPDEMO_MODE_REMAP) {
+		/* driver/common.c:mmapdemo_check_request */
+		ASSERT_EQ(MAP_FAILED, p);
+		EXPECT_EQ(EINVAL, errno);
+		munmap(s, 2 * psz);
+		return;
+	}
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(1, p[0]);
+	p[0] = 7;			/* CoW: page 0 becomes anonymous */
+	EXPECT_EQ(1, s[0]);
+	s[0] = 3;
+	EXPECT_EQ(7, p[0]);
+	/* page 1 was not written privately: still the buffer's page */
+	s[psz] = 4;
+	EXPECT_EQ(4, p[psz]);
+	munmap(p, 2 * psz);
+	munmap(s, 2 * psz);
+}
+
+TEST_HARNESS_MAIN

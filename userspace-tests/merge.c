@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Does a second mmap() of the same fd, adjacent and with the next offset,
+ * merge into the first VMA?  And what do the driver's callbacks see when
+ * it does, when a VMA is split, forked, or mprotect()ed?
+ *
+ * Adjacency comes from a PROT_NONE reservation and MAP_FIXED, as in
+ * tools/testing/selftests/mm/merge.c.  Each mapping is MAP_SHARED,
+ * PROT_READ|PROT_WRITE, two pages.
+ *
+ * Where the twins differ (mm/vma.c:__mmap_region): the only merge attempt,
+ * vma_merge_new_range(), runs after .mmap_prepare but before .mmap, and
+ * 7.3 has no retry merge.  So a legacy hook that sets merge-relevant flags
+ * (FLAGS: dc dd) leaves two VMAs where the prepare twin has one.  A merged
+ * legacy mmap never reaches .mmap (__mmap_new_file_vma is not called);
+ * .mmap_prepare runs for every mmap, ->mapped only for a new VMA
+ * (mm/util.c:mmap_action_finish).  REMAP and PAGES set VM_SPECIAL flags
+ * (pf io de / mm), and vma_merge_new_range() never merges those.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "vma.h"
+
+FIXTURE(merge) {
+	int fd;
+	size_t psz;
+	char *base;		/* 8-page PROT_NONE reservation */
+	struct mmapdemo_stats before;
+};
+
+FIXTURE_VARIANT(merge) {
+	bool prepare;
+	__u32 mode;
+	int vmas;		/* VMAs after two adjacent mmaps */
+	int hook;		/* hook calls for the two mmaps */
+	int mapped;		/* ->mapped calls for the two mmaps */
+	bool dontcopy;		/* the VMA is not copied on fork */
+	int partial_vmas;	/* VMAs after a round trip over 3 of 4 pages */
+	int partial_open;	/* ->open calls in that round trip */
+};
+
+/*
+ * Columns: twin, mode, VMAs, hook calls, ->mapped calls, DONTCOPY, then
+ * the partial mprotect round trip (see partial_mprotect_round_trip).
+ */
+/* prepare: hook x2 (call_mmap_prepare), merged -> ->mapped x1 */
+FIXTURE_VARIANT_ADD(merge, prepare_fault) { true, MMAPDEMO_MODE_FAULT, 1, 2, 1, false, 2, 1 };
+/* legacy: merged in vma_merge_new_range, .mmap x1, no ->mapped */
+FIXTURE_VARIANT_ADD(merge, legacy_fault) { false, MMAPDEMO_MODE_FAULT, 1, 1, 0, false, 2, 1 };
+/* prepare: dc dd set before vma_merge_new_range -> merged */
+FIXTURE_VARIANT_ADD(merge, prepare_flags) { true, MMAPDEMO_MODE_FLAGS, 1, 2, 1, true, 2, 1 };
+/* legacy: dc dd set after the merge attempt, no retry -> 2 VMAs, .mmap x2 */
+FIXTURE_VARIANT_ADD(merge, legacy_flags) { false, MMAPDEMO_MODE_FLAGS, 2, 2, 0, true, 2, 0 };
+/* VMA_SPECIAL_FLAGS: vma_merge_new_range returns early, 2 new VMAs */
+FIXTURE_VARIANT_ADD(merge, prepare_remap) { true, MMAPDEMO_MODE_REMAP, 2, 2, 2, false, 3, 1 };
+FIXTURE_VARIANT_ADD(merge, legacy_remap) { false, MMAPDEMO_MODE_REMAP, 2, 2, 0, false, 3, 1 };
+FIXTURE_VARIANT_ADD(merge, prepare_pages) { true, MMAPDEMO_MODE_PAGES, 2, 2, 2, false, 3, 1 };
+FIXTURE_VARIANT_ADD(merge, legacy_pages) { false, MMAPDEMO_MODE_PAGES, 2, 2, 0, false, 3, 1 };
+
+FIXTURE_SETUP(merge)
+{
+	const char *dev = variant->prepare ? MMAPDEMO_DEV_PREPARE : MMAPDEMO_DEV_LEGACY;
+
+	self->psz = getpagesize();
+	ASSERT_GE(module_pages(), 4);
+	self->fd = twin_open(dev, O_RDWR, variant->mode);
+	ASSERT_GE(self->fd, 0) TH_LOG("%s: %s", dev, strerror(errno));
+	self->base = reserve(8 * self->psz);
+	ASSERT_NE(MAP_FAILED, self->base);
+	self->before = twin_stats(self->fd);
+}
+
+FIXTURE_TEARDOWN(merge)
+{
+	struct mmapdemo_stats after;
+
+	munmap(self->base, 8 * self->psz);
+	after = twin_stats(self->fd);
+	/* every test unmaps all it mapped: the state objects are gone */
+	EXPECT_EQ(self->before.live_objects, after.live_objects);
+	close(self->fd);
+}
+
+/* Map pages [first, first + n) of the buffer at base + first pages. */
+static char *map_at(int fd, char *base, size_t psz, int first, int n)
+{
+	return mmap(base + first * psz, n * psz, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_FIXED, fd, first * psz);
+}
+
+static int vmas_of(char *base, size_t psz, int n, struct vma *v, int max)
+{
+	return vmas_in((unsigned long)base, (unsigned long)base + n * psz,
+		       v, max);
+}
+
+TEST_F(merge, two_adjacent)
+{
+	size_t psz = self->psz;
+	struct mmapdemo_stats mid, end;
+	struct vma v[4];
+	int n;
+
+	ASSERT_EQ(self->base, map_at(self->fd, self->base, psz, 0, 2));
+	ASSERT_EQ(self->base + 2 * psz, map_at(self->fd, self->base, psz, 2, 2));
+	n = vmas_of(self->base, psz, 4, v, 4);
+	mid = twin_stats(self->fd);
+	ASSERT_EQ(variant->vmas, n);
+	EXPECT_EQ((unsigned long)self->base, v[0].start);
+	EXPECT_EQ(0, v[0].offset);
+	if (n == 1) {
+		EXPECT_EQ((unsigned long)self->base + 4 * psz, v[0].end);
+	} else {
+		/* two VMAs, contiguous in address and offset, same flags */
+		EXPECT_EQ((unsigned long)self->base + 2 * psz, v[0].end);
+		EXPECT_EQ(v[0].end, v[1].start);
+		EXPECT_EQ((unsigned long)self->base + 4 * psz, v[1].end);
+		EXPECT_EQ(2 * psz, v[1].offset);
+		EXPECT_STREQ(v[0].flags, v[1].flags);
+	}
+	EXPECT_EQ(self->before.hook_calls + variant->hook, mid.hook_calls);
+	EXPECT_EQ(self->before.mapped_calls + variant->mapped, mid.mapped_calls);
+	/* include/linux/mm.h (vm_operations_struct): no ->open on first map */
+	EXPECT_EQ(self->before.vm_open, mid.vm_open);
+	/* one state object per new VMA: ->mapped (prepare) or .mmap (legacy) */
+	EXPECT_EQ(self->before.live_objects + variant->vmas, mid.live_objects);
+
+	ASSERT_EQ(0, munmap(self->base, 4 * psz));
+	end = twin_stats(self->fd);
+	/* mm/vma.c:remove_vma -> vma_close, once per VMA */
+	EXPECT_EQ(self->before.vm_close + variant->vmas, end.vm_close);
+	EXPECT_EQ(self->before.vm_open, end.vm_open);
+}
+
+TEST_F(merge, split_middle_page)
+{
+	size_t psz = self->psz;
+	struct mmapdemo_stats mid, end;
+	struct vma v[4];
+
+	ASSERT_EQ(self->base, map_at(self->fd, self->base, psz, 0, 3));
+	ASSERT_EQ(0, munmap(self->base + psz, psz));
+	mid = twin_stats(self->fd);
+	ASSERT_EQ(2, vmas_of(self->base, psz, 3, v, 4));
+	EXPECT_EQ(2 * psz, v[1].offset);
+	/*
+	 * mm/vma.c:vms_gather_munmap_vmas splits twice (__split_vma calls
+	 * ->open on each new piece), then vms_complete_munmap_vmas ->
+	 * remove_vma closes the middle one.  No hook, no ->mapped.
+	 */
+	EXPECT_EQ(self->before.vm_open + 2, mid.vm_open);
+	EXPECT_EQ(self->before.vm_close + 1, mid.vm_close);
+	EXPECT_EQ(self->before.hook_calls + 1, mid.hook_calls);
+	EXPECT_EQ(self->before.mapped_calls + variant->prepare, mid.mapped_calls);
+	/* one object, now referenced by the two remaining VMAs */
+	EXPECT_EQ(self->before.live_objects + 1, mid.live_objects);
+
+	ASSERT_EQ(0, munmap(self->base, 3 * psz));
+	end = twin_stats(self->fd);
+	EXPECT_EQ(self->before.vm_close + 3, end.vm_close);
+}
+
+TEST_F(merge, fork)
+{
+	size_t psz = self->psz;
+	struct mmapdemo_stats mid;
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(self->base, map_at(self->fd, self->base, psz, 0, 2));
+	self->base[0] = 42;
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		struct vma v;
+		bool copied = vma_at((unsigned long)self->base, &v) == 0 &&
+			      strstr(v.flags, "rd");
+
+		/* the child sees the shared buffer if it has the VMA at all */
+		_exit(copied ? (self->base[0] == 42 ? 1 : 3) : 2);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	/*
+	 * mm/mmap.c:dup_mmap skips VM_DONTCOPY VMAs: the child has a hole
+	 * there.  Otherwise it copies the VMA and calls ->open on the copy;
+	 * the child's exit_mmap closes it.
+	 */
+	EXPECT_EQ(variant->dontcopy ? 2 : 1, WEXITSTATUS(status));
+	mid = twin_stats(self->fd);
+	EXPECT_EQ(self->before.vm_open + !variant->dontcopy, mid.vm_open);
+	EXPECT_EQ(self->before.vm_close + !variant->dontcopy, mid.vm_close);
+	/* fork calls neither hook nor ->mapped */
+	EXPECT_EQ(self->before.hook_calls + 1, mid.hook_calls);
+	EXPECT_EQ(self->before.mapped_calls + variant->prepare, mid.mapped_calls);
+	ASSERT_EQ(0, munmap(self->base, 2 * psz));
+}
+
+/*
+ * Does an mprotect() round trip heal the legacy FLAGS fragmentation?
+ * No: mprotect(PROT_READ) over both VMAs changes the first one in place
+ * (its neighbour still differs), then would merge the second one into the
+ * first - which removes the second VMA, and mm/vma.c:
+ * vma_merge_existing_range refuses that when it has ->close
+ * (can_merge_remove_vma).  The driver needs ->close to drop its state, so
+ * the two VMAs stay two, both ways, and nothing is opened or closed.
+ * For every other variant the count does not change either.
+ */
+TEST_F(merge, mprotect_round_trip)
+{
+	size_t psz = self->psz, len = 4 * psz;
+	struct mmapdemo_stats mid;
+	struct vma v[4];
+
+	ASSERT_EQ(self->base, map_at(self->fd, self->base, psz, 0, 2));
+	ASSERT_EQ(self->base + 2 * psz, map_at(self->fd, self->base, psz, 2, 2));
+	ASSERT_EQ(variant->vmas, vmas_of(self->base, psz, 4, v, 4));
+	ASSERT_EQ(0, mprotect(self->base, len, PROT_READ));
+	EXPECT_EQ(variant->vmas, vmas_of(self->base, psz, 4, v, 4));
+	EXPECT_EQ(0, strncmp(v[0].flags, "rd sh", 5));
+	ASSERT_EQ(0, mprotect(self->base, len, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(variant->vmas, vmas_of(self->base, psz, 4, v, 4));
+	EXPECT_EQ(0, strncmp(v[0].flags, "rd wr sh", 8));
+	mid = twin_stats(self->fd);
+	EXPECT_EQ(self->before.vm_open, mid.vm_open);
+	EXPECT_EQ(self->before.vm_close, mid.vm_close);
+	ASSERT_EQ(0, munmap(self->base, len));
+}
+
+/*
+ * The same round trip over pages [0, 3) of the two adjacent mmaps: it
+ * fragments every twin for good.  mm/mprotect.c:mprotect_fixup ->
+ * vma_modify_flags tries vma_merge_existing_range, else splits
+ * (__split_vma: ->open on the new piece).
+ *  - one VMA [0,4) (FAULT, prepare FLAGS): READ splits off [3,4), open x1;
+ *    back to RW, [0,3) would merge into [3,4) by removing itself, refused
+ *    (can_merge_remove_vma: ->close) -> 2 VMAs.
+ *  - legacy FLAGS [0,2) [2,4): READ changes [0,2) in place, then merges
+ *    [2,3) into it by moving the boundary (no removal, no split, no open)
+ *    -> [0,3) [3,4); back to RW, [0,3) cannot be removed -> 2 VMAs.
+ *  - REMAP, PAGES [0,2) [2,4): VM_SPECIAL, no merge at all; [2,4) is
+ *    split at 3, open x1 -> 3 VMAs.
+ */
+TEST_F(merge, partial_mprotect_round_trip)
+{
+	size_t psz = self->psz;
+	struct mmapdemo_stats mid;
+	struct vma v[4];
+
+	ASSERT_EQ(self->base, map_at(self->fd, self->base, psz, 0, 2));
+	ASSERT_EQ(self->base + 2 * psz, map_at(self->fd, self->base, psz, 2, 2));
+	ASSERT_EQ(0, mprotect(self->base, 3 * psz, PROT_READ));
+	ASSERT_EQ(0, mprotect(self->base, 3 * psz, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(variant->partial_vmas, vmas_of(self->base, psz, 4, v, 4));
+	mid = twin_stats(self->fd);
+	EXPECT_EQ(self->before.vm_open + variant->partial_open, mid.vm_open);
+	EXPECT_EQ(self->before.vm_close, mid.vm_close);
+	ASSERT_EQ(0, munmap(self->base, 4 * psz));
+}
+
+TEST_HARNESS_MAIN
