@@ -14,6 +14,14 @@
 
 #define MMAPDEMO_DEV_PREPARE	"/dev/mmapdemo_prepare"
 #define MMAPDEMO_DEV_LEGACY	"/dev/mmapdemo_legacy"
+/*
+ * Filesystem types with the same pair of hooks, for page-cache files.
+ * The ioctls below work on their regular files (SET_MODE: FAULT and
+ * FLAGS only, else -EINVAL; GET_STATS: the counters of that filesystem
+ * type).  On a directory they act on the mount's defaults, the state that
+ * files opened later on that mount start with: a stacked filesystem such
+ * as overlayfs opens the file itself, where no ioctl can reach it.
+ */
 #define MMAPDEMO_FS_PREPARE	"mmapdemofs_prepare"
 #define MMAPDEMO_FS_LEGACY	"mmapdemofs_legacy"
 
