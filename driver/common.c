@@ -9,19 +9,27 @@
 
 #include "internal.h"
 
-int mmapdemo_open(struct inode *inode, struct file *file)
+/* Give @file its per-open state, in FAULT mode, for @twin. */
+int mmapdemo_file_open(struct file *file, struct mmapdemo_twin *twin)
 {
-	struct miscdevice *misc = file->private_data;	/* set by misc_open() */
 	struct mmapdemo_file *mf;
 
 	mf = kzalloc_obj(*mf, GFP_KERNEL);
 	if (!mf)
 		return -ENOMEM;
-	mf->twin = container_of(misc, struct mmapdemo_twin, misc);
+	mf->twin = twin;
 	mf->mode = MMAPDEMO_MODE_FAULT;
 	spin_lock_init(&mf->fail_lock);
 	file->private_data = mf;
 	return 0;
+}
+
+int mmapdemo_open(struct inode *inode, struct file *file)
+{
+	struct miscdevice *misc = file->private_data;	/* set by misc_open() */
+
+	return mmapdemo_file_open(file,
+				  container_of(misc, struct mmapdemo_twin, misc));
 }
 
 int mmapdemo_release(struct inode *inode, struct file *file)
@@ -37,6 +45,9 @@ static int mmapdemo_set_mode(struct mmapdemo_file *mf, u32 __user *arg)
 	if (get_user(mode, arg))
 		return -EFAULT;
 	if (mode > MMAPDEMO_MODE_PAGES)
+		return -EINVAL;
+	/* a page-cache file has no buffer to remap or insert */
+	if (mf->twin->pagecache && mode > MMAPDEMO_MODE_FLAGS)
 		return -EINVAL;
 	WRITE_ONCE(mf->mode, mode);
 	return 0;
@@ -54,9 +65,9 @@ static int mmapdemo_get_stats(struct mmapdemo_twin *twin,
 	return copy_to_user(arg, val, sizeof(val)) ? -EFAULT : 0;
 }
 
-long mmapdemo_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+long mmapdemo_file_ioctl(struct mmapdemo_file *mf, unsigned int cmd,
+			 unsigned long arg)
 {
-	struct mmapdemo_file *mf = file->private_data;
 	void __user *uarg = (void __user *)arg;
 
 	switch (cmd) {
@@ -65,10 +76,15 @@ long mmapdemo_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case MMAPDEMO_IOC_GET_STATS:
 		return mmapdemo_get_stats(mf->twin, uarg);
 	case MMAPDEMO_IOC_SET_FAIL:
-		return mmapdemo_set_fail(file, uarg);
+		return mmapdemo_set_fail(mf, uarg);
 	default:
 		return -ENOTTY;
 	}
+}
+
+long mmapdemo_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	return mmapdemo_file_ioctl(file->private_data, cmd, arg);
 }
 
 /*
@@ -205,15 +221,15 @@ static int mmapdemo_fail_check(const struct mmapdemo_fail *req, bool prepare)
 	return 0;
 }
 
-int mmapdemo_set_fail(struct file *file, struct mmapdemo_fail __user *arg)
+int mmapdemo_set_fail(struct mmapdemo_file *mf,
+		      struct mmapdemo_fail __user *arg)
 {
-	struct mmapdemo_file *mf = file->private_data;
 	struct mmapdemo_fail req;
 	int err;
 
 	if (copy_from_user(&req, arg, sizeof(req)))
 		return -EFAULT;
-	err = mmapdemo_fail_check(&req, !!file->f_op->mmap_prepare);
+	err = mmapdemo_fail_check(&req, mf->twin->prepare);
 	if (err)
 		return err;
 	spin_lock(&mf->fail_lock);

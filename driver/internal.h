@@ -32,12 +32,20 @@ enum mmapdemo_counter {
 	MMAPDEMO_FAULTS,
 	MMAPDEMO_LIVE_OBJECTS,
 	MMAPDEMO_INJECTED,
+	MMAPDEMO_MAP_PAGES,
+	MMAPDEMO_PAGE_MKWRITE,
 	MMAPDEMO_NR_COUNTERS
 };
 
-/* One twin: a device, its buffer and its counters. */
+/*
+ * One twin: a device, its buffer and its counters; or a filesystem type
+ * (pagecache set), whose files live in the page cache: no misc device and
+ * no buffer, and only the FAULT and FLAGS modes.
+ */
 struct mmapdemo_twin {
-	const char *name;
+	const char *name;		/* its debugfs file */
+	bool prepare;			/* maps through .mmap_prepare */
+	bool pagecache;
 	struct miscdevice misc;
 	void *buf;			/* pages * PAGE_SIZE bytes, zeroed */
 	unsigned long nr_pages;
@@ -76,8 +84,11 @@ static inline struct mmapdemo_twin *mmapdemo_file_twin(const struct file *file)
 	return mf->twin;
 }
 
+int mmapdemo_file_open(struct file *file, struct mmapdemo_twin *twin);
 int mmapdemo_open(struct inode *inode, struct file *file);
 int mmapdemo_release(struct inode *inode, struct file *file);
+long mmapdemo_file_ioctl(struct mmapdemo_file *mf, unsigned int cmd,
+			 unsigned long arg);
 long mmapdemo_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 
 static inline u32 mmapdemo_file_mode(const struct file *file)
@@ -96,8 +107,23 @@ void mmapdemo_vm_close(struct vm_area_struct *vma);
 vm_fault_t mmapdemo_vm_fault(struct vm_fault *vmf);
 
 /* failure injection, common.c */
-int mmapdemo_set_fail(struct file *file, struct mmapdemo_fail __user *arg);
+int mmapdemo_set_fail(struct mmapdemo_file *mf,
+		      struct mmapdemo_fail __user *arg);
 int mmapdemo_fail_at(const struct file *file, enum mmapdemo_stage stage);
 int mmapdemo_fail_override(const struct file *file);
+
+void mmapdemo_debugfs_add(struct mmapdemo_twin *twin);
+
+/* The filesystem twins (fs_common.c, fs_prepare.c, fs_legacy.c). */
+extern const struct file_operations mmapdemo_fs_prepare_fops;
+extern const struct file_operations mmapdemo_fs_legacy_fops;
+
+int mmapdemo_fs_open(struct inode *inode, struct file *file);
+vm_fault_t mmapdemo_fs_fault(struct vm_fault *vmf);
+vm_fault_t mmapdemo_fs_map_pages(struct vm_fault *vmf, pgoff_t start_pgoff,
+				 pgoff_t end_pgoff);
+vm_fault_t mmapdemo_fs_page_mkwrite(struct vm_fault *vmf);
+int mmapdemo_fs_register(void);
+void mmapdemo_fs_unregister(void);
 
 #endif /* _MMAPDEMO_INTERNAL_H */

@@ -18,6 +18,7 @@ MODULE_PARM_DESC(pages, "Buffer size of each device in pages (default 64, at mos
 static struct mmapdemo_twin mmapdemo_twins[] = {
 	{
 		.name = "prepare",
+		.prepare = true,
 		.misc = {
 			.minor	= MISC_DYNAMIC_MINOR,
 			.name	= "mmapdemo_prepare",
@@ -44,6 +45,8 @@ static const char * const mmapdemo_counter_names[MMAPDEMO_NR_COUNTERS] = {
 	[MMAPDEMO_FAULTS]	= "faults",
 	[MMAPDEMO_LIVE_OBJECTS]	= "live_objects",
 	[MMAPDEMO_INJECTED]	= "injected",
+	[MMAPDEMO_MAP_PAGES]	= "map_pages",
+	[MMAPDEMO_PAGE_MKWRITE]	= "page_mkwrite",
 };
 
 static int mmapdemo_counters_show(struct seq_file *m, void *unused)
@@ -57,6 +60,13 @@ static int mmapdemo_counters_show(struct seq_file *m, void *unused)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(mmapdemo_counters);
+
+/* KBUILD_MODNAME/<twin name>: the twin's counters, one per line. */
+void mmapdemo_debugfs_add(struct mmapdemo_twin *twin)
+{
+	debugfs_create_file(twin->name, 0444, mmapdemo_debugfs, twin,
+			    &mmapdemo_counters_fops);
+}
 
 /*
  * One physically contiguous block, so that a single PFN range can be
@@ -112,8 +122,7 @@ static int mmapdemo_twin_create(struct mmapdemo_twin *twin)
 		mmapdemo_buffer_free(twin);
 		return err;
 	}
-	debugfs_create_file(twin->name, 0444, mmapdemo_debugfs, twin,
-			    &mmapdemo_counters_fops);
+	mmapdemo_debugfs_add(twin);
 	return 0;
 }
 
@@ -132,8 +141,12 @@ static int __init mmapdemo_init(void)
 		if (err)
 			goto undo;
 	}
-	pr_info("registered %s and %s, %u pages each\n",
-		mmapdemo_twins[0].misc.name, mmapdemo_twins[1].misc.name, pages);
+	err = mmapdemo_fs_register();
+	if (err)
+		goto undo;
+	pr_info("registered %s and %s, %u pages each, and filesystems %s and %s\n",
+		mmapdemo_twins[0].misc.name, mmapdemo_twins[1].misc.name, pages,
+		MMAPDEMO_FS_PREPARE, MMAPDEMO_FS_LEGACY);
 	return 0;
 undo:
 	while (--i >= 0)
@@ -146,6 +159,7 @@ static void __exit mmapdemo_exit(void)
 {
 	int i;
 
+	mmapdemo_fs_unregister();
 	debugfs_remove_recursive(mmapdemo_debugfs);
 	for (i = ARRAY_SIZE(mmapdemo_twins) - 1; i >= 0; i--)
 		mmapdemo_twin_destroy(&mmapdemo_twins[i]);

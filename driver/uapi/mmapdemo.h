@@ -14,6 +14,14 @@
 
 #define MMAPDEMO_DEV_PREPARE	"/dev/mmapdemo_prepare"
 #define MMAPDEMO_DEV_LEGACY	"/dev/mmapdemo_legacy"
+/*
+ * Filesystem types with the same pair of hooks, for page-cache files.
+ * The ioctls below work on their regular files (SET_MODE: FAULT and
+ * FLAGS only, else -EINVAL; GET_STATS: the counters of that filesystem
+ * type).  On a directory they act on the mount's defaults, the state that
+ * files opened later on that mount start with: a stacked filesystem such
+ * as overlayfs opens the file itself, where no ioctl can reach it.
+ */
 #define MMAPDEMO_FS_PREPARE	"mmapdemofs_prepare"
 #define MMAPDEMO_FS_LEGACY	"mmapdemofs_legacy"
 
@@ -34,6 +42,8 @@ struct mmapdemo_stats {
 	__u64 faults;		/* vm_ops->fault calls */
 	__u64 live_objects;	/* per-mapping state objects allocated now */
 	__u64 injected;		/* failures injected so far */
+	__u64 map_pages;	/* vm_ops->map_pages calls (filesystems) */
+	__u64 page_mkwrite;	/* vm_ops->page_mkwrite calls (filesystems) */
 };
 
 /*

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmapdemofs_legacy: regular files mapped through the legacy .mmap, the
+ * same filesystem as mmapdemofs_prepare otherwise.
+ *
+ * The hook is generic_file_mmap() (mm/filemap.c), then our own vm_ops.
+ * It runs only when the kernel creates a new VMA, after its one merge
+ * attempt (mm/vma.c:__mmap_region), so the per-mapping state can be
+ * allocated here, last, when nothing can fail any more: after a failed
+ * .mmap the kernel never calls ->close.  Flags set here come after that
+ * merge attempt, so a FLAGS mapping does not merge at mmap time.
+ */
+#include "internal.h"
+
+static const struct vm_operations_struct fs_legacy_vm_ops = {
+	.open		= mmapdemo_vm_open,
+	.close		= mmapdemo_vm_close,
+	.fault		= mmapdemo_fs_fault,
+	.map_pages	= mmapdemo_fs_map_pages,
+	.page_mkwrite	= mmapdemo_fs_page_mkwrite,
+};
+
+static int fs_legacy_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct mmapdemo_twin *twin = mmapdemo_file_twin(file);
+	u32 mode = mmapdemo_file_mode(file);
+	struct mmapdemo_map *map;
+	int err;
+
+	mmapdemo_count(twin, MMAPDEMO_HOOK_CALLS);
+	err = mmapdemo_fail_at(file, MMAPDEMO_FAIL_HOOK_ENTRY);
+	if (err)
+		return err;
+	err = generic_file_mmap(file, vma);
+	if (err)
+		return err;
+	vma->vm_ops = &fs_legacy_vm_ops;
+	if (mode == MMAPDEMO_MODE_FLAGS)
+		vm_flags_set(vma, VM_DONTDUMP | VM_DONTCOPY);
+	map = mmapdemo_map_alloc(twin);
+	if (!map)
+		return -ENOMEM;
+	vma->vm_private_data = map;
+	err = mmapdemo_fail_at(file, MMAPDEMO_FAIL_HOOK_EXIT);
+	if (err) {
+		/* no ->close will come for this VMA: undo our own work */
+		vma->vm_private_data = NULL;
+		mmapdemo_map_put(map);
+	}
+	return err;
+}
+
+const struct file_operations mmapdemo_fs_legacy_fops = {
+	.open		= mmapdemo_fs_open,
+	.release	= mmapdemo_release,
+	.read_iter	= generic_file_read_iter,
+	.write_iter	= generic_file_write_iter,
+	.mmap		= fs_legacy_mmap,
+	.fsync		= noop_fsync,
+	.splice_read	= filemap_splice_read,
+	.splice_write	= iter_file_splice_write,
+	.llseek		= generic_file_llseek,
+	.unlocked_ioctl	= mmapdemo_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+};
