@@ -118,9 +118,8 @@ install: module
 ifneq ($(INSTALL_MOD_PATH),)
 	mkdir -p $(INSTALL_MOD_PATH) && cp -a $(BUILD)/install/. $(INSTALL_MOD_PATH)/
 else
-	cd $(BUILD)/install && find . -name 'mmapdemo.ko*' | \
-		sed 's|^\./usr/lib/|./lib/|' | while read -r f; do \
-		install -D -m 644 "$$(find . -name "$${f##*/}" | head -n 1)" "/$$f"; done
+	install -D -m 644 -t /lib/modules/$(SETUP_KVER)/updates \
+		$(BUILD)/install/lib/modules/$(SETUP_KVER)/updates/mmapdemo.ko*
 	if [ -e /lib/modules/$(SETUP_KVER)/modules.dep ]; then depmod $(SETUP_KVER); \
 	else echo "install: kernel $(SETUP_KVER) is not installed here; run depmod $(SETUP_KVER) once it is"; fi
 endif
