@@ -1,50 +1,68 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# make          build mmapdemo.ko and the test programs (in the trixie chroot)
-# make check    boot the kernel under QEMU and run the test suite
-# make demo     boot the kernel under QEMU and print the twins side by side
-# make lint     checkpatch --strict on the driver
-# make readme   make demo, then copy its table into README.md
+# make            build mmapdemo.ko and the test programs (in the trixie chroot)
+# make check      lint, then for each kernel of MATRIX: build, boot under QEMU,
+#                 run the test suite; ends with "N passed, N failed, N skipped"
+# make demo       boot the kernel under QEMU and print the twins side by side
+# make lint       checkpatch --strict, sparse (C=2), W=1, shellcheck
+# make readme     make demo, then copy its tables into README.md
+# make install    modules_install (honours INSTALL_MOD_PATH) and the udev rule
+# make dkms-check dkms add/build/install in the chroot for two kernels
 #
-# Variables: CACHE (default /var/cache/mmapdemo), KVER (default: newest 7.x
-# in trixie-backports), KDIR (kernel build tree inside the chroot),
-# KERNEL_IMAGE (default: the Debian image for KVER), VMRUN_FLAGS.
+# Variables: CACHE (default /var/cache/mmapdemo); MATRIX (default: newest
+# previous 6.12); KVER (one kernel: an ABI such as 7.3.4+deb13-amd64 or an
+# alias: newest, previous, 6.12); KDIR and KERNEL_IMAGE (your own kernel:
+# a prepared build tree and its bzImage); VMRUN_FLAGS (passed to vm-run).
 
 CACHE ?= /var/cache/mmapdemo
+MATRIX ?= newest previous 6.12
 BUILD := $(CURDIR)/build
+K := $(or $(KVER),newest)
 
-# scripts/setup is quick when everything is cached; it writes ROOT, KVER,
-# SETUP_KERNEL_IMAGE and KSRC to build/setup.mk.
+# scripts/setup is quick when everything is cached; it writes ROOT,
+# SETUP_KVER, SETUP_KERNEL_IMAGE, KMODS and KSRC to build/setup-K.mk.
 ifneq ($(filter-out clean help,$(or $(MAKECMDGOALS),all)),)
-$(shell CACHE='$(CACHE)' KVER='$(KVER)' scripts/setup --env $(BUILD)/setup.mk >&2)
+$(shell CACHE='$(CACHE)' KVER='$(K)' scripts/setup --env $(BUILD)/setup-$(K).mk >&2)
 ifneq ($(.SHELLSTATUS),0)
 $(error scripts/setup failed)
 endif
-include $(BUILD)/setup.mk
+include $(BUILD)/setup-$(K).mk
 endif
 
-KDIR ?= /usr/lib/modules/$(KVER)/build
+# A kernel of your own (KDIR and/or KERNEL_IMAGE given) replaces the matrix.
+OWN_KERNEL := $(filter command line environment,$(origin KDIR) $(origin KERNEL_IMAGE))
+ifneq ($(KVER)$(OWN_KERNEL),)
+MATRIX := $(K)
+endif
+KDIR ?= /usr/lib/modules/$(SETUP_KVER)/build
 KERNEL_IMAGE ?= $(SETUP_KERNEL_IMAGE)
+KNAME := $(if $(OWN_KERNEL),own-kernel,$(SETUP_KVER))
+OUT := $(BUILD)/$(KNAME)
+
 # overlay.ko and the like fit only the Debian kernel they came with.
 ifeq ($(KERNEL_IMAGE),$(SETUP_KERNEL_IMAGE))
 VMRUN_KMODS := $(addprefix --kmod ,$(KMODS))
 endif
-VMRUN := scripts/vm-run --kernel $(KERNEL_IMAGE) $(VMRUN_KMODS)
-CHROOT := scripts/in-chroot $(ROOT) --bind $(CURDIR) --bind $(KSRC) --cd $(CURDIR) --
+VMRUN := scripts/vm-run --kernel $(KERNEL_IMAGE) --module $(OUT)/mmapdemo.ko \
+	$(VMRUN_KMODS)
+CHROOT := scripts/in-chroot $(ROOT) --bind $(CURDIR) --bind $(KSRC) \
+	$(if $(wildcard $(KDIR)/Makefile),--bind $(KDIR)) --cd $(CURDIR) --
 
 TEST_CFLAGS := -static -O2 -g -Wall -Wextra -Wno-sign-compare -Werror -D_GNU_SOURCE \
 	-I driver/uapi -I $(KSRC)/tools/testing/selftests
 TEST_LIB := userspace-tests/vma.c
 TEST_PROGS := $(filter-out $(TEST_LIB),$(wildcard userspace-tests/*.c))
 TEST_BINS := $(patsubst userspace-tests/%.c,$(BUILD)/tests/%,$(TEST_PROGS))
-SOURCES := $(wildcard driver/*.c driver/*.h driver/uapi/*.h) Kbuild
 
-.PHONY: all module tests check demo readme lint clean help
+.PHONY: all module tests check check-kernel demo readme lint install \
+	dkms-check clean help
 all: module tests
 
-module: mmapdemo.ko
-mmapdemo.ko: $(SOURCES)
+# Kbuild decides what to rebuild (a new kernel changes every command line).
+module:
 	$(CHROOT) make -C $(KDIR) M=$(CURDIR) W=1 modules
+	@mkdir -p $(OUT)
+	cp mmapdemo.ko $(OUT)/mmapdemo.ko
 
 tests: $(TEST_BINS) $(BUILD)/tests/run-all
 $(BUILD)/tests/%: userspace-tests/%.c $(TEST_LIB) userspace-tests/vma.h driver/uapi/mmapdemo.h
@@ -54,29 +72,70 @@ $(BUILD)/tests/run-all: userspace-tests/run-all
 	@mkdir -p $(@D)
 	install -m 755 $< $@
 
-check: all
-	@$(VMRUN) --out $(BUILD)/vm $(VMRUN_FLAGS) \
-		-- /tests/run-all; \
-	scripts/ktap-summary $(BUILD)/vm/output.log $(BUILD)/vm/checks $$?
+# Lint once, then every kernel; a kernel whose build fails counts as failed.
+check: tests
+	@rm -rf $(BUILD)/results && mkdir -p $(BUILD)/results
+	@scripts/lint --root $(ROOT) --ksrc $(KSRC) --kdir $(KDIR) \
+		>$(BUILD)/results/lint.log 2>&1; \
+	scripts/ktap-summary --label lint --save $(BUILD)/results/lint.counts \
+		--status $$? $(BUILD)/results/lint.log || true
+	@for k in $(MATRIX); do \
+		$(MAKE) --no-print-directory check-kernel KVER=$$k || true; \
+	done
+	@scripts/ktap-summary --total $(BUILD)/results/*.counts
+
+check-kernel:
+	@echo "0 1 0" >$(BUILD)/results/$(KNAME).counts
+	@$(MAKE) --no-print-directory module >$(BUILD)/results/$(KNAME).build.log 2>&1 || \
+		{ tail -n 30 $(BUILD)/results/$(KNAME).build.log; \
+		  echo "not ok - $(KNAME): module build failed"; exit 1; }
+	@$(VMRUN) --out $(OUT)/vm $(VMRUN_FLAGS) -- /tests/run-all; \
+	scripts/ktap-summary --label $(KNAME) --save $(BUILD)/results/$(KNAME).counts \
+		--status $$? $(OUT)/vm/output.log $(OUT)/vm/checks
 
 demo: all
-	@$(VMRUN) --out $(BUILD)/demo $(VMRUN_FLAGS) \
-		-- /tests/demo
-	@{ echo "_Generated by \`make demo\` on $$(date -u +%F), QEMU, mmapdemo $$(git describe --always --dirty 2>/dev/null)._"; \
-	  echo; tr -d '\r' <$(BUILD)/demo/output.log; } >$(BUILD)/demo.txt
-	@echo "demo: table saved in $(BUILD)/demo.txt"
+	@$(VMRUN) --out $(OUT)/demo $(VMRUN_FLAGS) -- /tests/demo
+	@{ echo "_Generated by \`make demo\` on $$(date -u +%F), kernel $(KNAME) under QEMU, mmapdemo $$(git describe --always --dirty 2>/dev/null)._"; \
+	  echo; tr -d '\r' <$(OUT)/demo/output.log; } >$(BUILD)/demo.txt
+	@echo "demo: tables saved in $(BUILD)/demo.txt"
 
-# Copy the table of the last real demo run into README.md.
+# Copy the tables of the last real demo run into README.md.
 readme: demo
 	scripts/readme-table demo $(BUILD)/demo.txt
 
 lint:
-	$(CHROOT) perl $(KSRC)/scripts/checkpatch.pl --strict --no-tree \
-		-f $(filter driver/%,$(SOURCES))
+	@scripts/lint --root $(ROOT) --ksrc $(KSRC) --kdir $(KDIR)
+
+# modules_install runs in the chroot (the kernel's kbuild tools need it),
+# into a staging tree.  With INSTALL_MOD_PATH that tree is copied there
+# whole, as modules_install would do; without it only the module goes into
+# this system's /lib/modules/KVER/updates, and depmod runs if this system
+# has that kernel.
+install: module
+	rm -rf $(BUILD)/install && mkdir -p $(BUILD)/install
+	$(CHROOT) make -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(BUILD)/install \
+		modules_install
+ifneq ($(INSTALL_MOD_PATH),)
+	mkdir -p $(INSTALL_MOD_PATH) && cp -a $(BUILD)/install/. $(INSTALL_MOD_PATH)/
+else
+	install -D -m 644 -t /lib/modules/$(SETUP_KVER)/updates \
+		$(BUILD)/install/lib/modules/$(SETUP_KVER)/updates/mmapdemo.ko*
+	if [ -e /lib/modules/$(SETUP_KVER)/modules.dep ]; then depmod $(SETUP_KVER); \
+	else echo "install: kernel $(SETUP_KVER) is not installed here; run depmod $(SETUP_KVER) once it is"; fi
+endif
+	install -D -m 644 udev/70-mmapdemo.rules \
+		$(INSTALL_MOD_PATH)/usr/lib/udev/rules.d/70-mmapdemo.rules
+
+# dkms for two kernels: the newest 7.x and the series before it.
+dkms-check:
+	@CACHE='$(CACHE)' KVER=previous scripts/setup --env $(BUILD)/setup-previous.mk
+	@scripts/dkms-check --root $(ROOT) --kernels \
+		"$(SETUP_KVER) $$(sed -n 's/^SETUP_KVER := //p' $(BUILD)/setup-previous.mk)"
 
 clean:
 	rm -rf $(BUILD) *.ko *.o *.mod *.mod.c *.mod.o .*.cmd modules.order \
-		Module.symvers .module-common.o driver/*.o driver/.*.cmd .tmp_versions
+		Module.symvers .module-common.o driver/*.o driver/.*.cmd \
+		driver/conftest.h
 
 help:
-	@sed -n 's/^# \{0,1\}//;3,12p' Makefile
+	@sed -n 's/^# \{0,1\}//;3,17p' Makefile
