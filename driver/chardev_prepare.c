@@ -19,6 +19,8 @@
  */
 #include "internal.h"
 
+#ifdef MMAPDEMO_PREPARE_TWINS	/* driver/internal.h */
+
 static int chardev_prepare_mapped(unsigned long start, unsigned long end,
 				  pgoff_t pgoff, const struct file *file,
 				  void **vm_private_data)
@@ -98,3 +100,5 @@ const struct file_operations mmapdemo_chardev_prepare_fops = {
 	.compat_ioctl	= compat_ptr_ioctl,
 	.mmap_prepare	= chardev_mmap_prepare,
 };
+
+#endif /* MMAPDEMO_PREPARE_TWINS */

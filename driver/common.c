@@ -77,6 +77,8 @@ long mmapdemo_file_ioctl(struct mmapdemo_file *mf, unsigned int cmd,
 		return mmapdemo_get_stats(mf->twin, uarg);
 	case MMAPDEMO_IOC_SET_FAIL:
 		return mmapdemo_set_fail(mf, uarg);
+	case MMAPDEMO_IOC_GET_FEATURES:
+		return put_user(mmapdemo_features(), (u32 __user *)uarg);
 	default:
 		return -ENOTTY;
 	}

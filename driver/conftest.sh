@@ -83,3 +83,43 @@ probe HAVE_KMALLOC_OBJ <<'C'
 struct t { int a; };
 static struct t * __maybe_unused s(void) { return kzalloc_obj(struct t, GFP_KERNEL); }
 C
+
+# --- The filesystem twins' VFS calls (the ramfs pattern moved) ----------
+
+# inode_operations->create() lost its "bool excl" argument (7.3).
+probe HAVE_IOP_CREATE_NO_EXCL <<'C'
+static int c(struct mnt_idmap *i, struct inode *d, struct dentry *e,
+	     umode_t m) { return 0; }
+static const struct inode_operations o __maybe_unused = { .create = c };
+C
+
+# inode_operations->mkdir() returns a dentry (6.15).
+probe HAVE_IOP_MKDIR_DENTRY <<'C'
+static struct dentry *k(struct mnt_idmap *i, struct inode *d,
+			struct dentry *e, umode_t m) { return NULL; }
+static const struct inode_operations o __maybe_unused = { .mkdir = k };
+C
+
+# d_make_persistent() pins a dentry of an in-memory filesystem; before, an
+# extra reference from dget() did.
+probe HAVE_D_MAKE_PERSISTENT <<'C'
+static void __maybe_unused s(struct dentry *d, struct inode *i)
+{
+	d_make_persistent(d, i);
+}
+C
+
+# inode_just_drop(), the new name of generic_delete_inode().
+probe HAVE_INODE_JUST_DROP <<'C'
+static const struct super_operations o __maybe_unused = {
+	.drop_inode = inode_just_drop,
+};
+C
+
+# super_block->s_d_flags: dentry flags for every dentry of the super block.
+probe HAVE_SB_D_FLAGS <<'C'
+static void __maybe_unused s(struct super_block *sb)
+{
+	sb->s_d_flags = DCACHE_DONTCACHE;
+}
+C

@@ -171,6 +171,17 @@ static struct inode *mmapdemo_fs_get_inode(struct super_block *sb,
 	return inode;
 }
 
+/* Pin the dentry of a new inode: it lives only in memory. */
+static void mmapdemo_fs_instantiate(struct dentry *dentry, struct inode *inode)
+{
+#ifdef HAVE_D_MAKE_PERSISTENT
+	d_make_persistent(dentry, inode);
+#else
+	d_instantiate(dentry, inode);
+	dget(dentry);
+#endif
+}
+
 static int mmapdemo_fs_mknod(struct mnt_idmap *idmap, struct inode *dir,
 			     struct dentry *dentry, umode_t mode, dev_t dev)
 {
@@ -186,24 +197,39 @@ static int mmapdemo_fs_mknod(struct mnt_idmap *idmap, struct inode *dir,
 		iput(inode);
 		return err;
 	}
-	d_make_persistent(dentry, inode);
+	mmapdemo_fs_instantiate(dentry, inode);
 	inode_set_mtime_to_ts(dir, inode_set_ctime_current(dir));
 	return 0;
 }
 
-static struct dentry *mmapdemo_fs_mkdir(struct mnt_idmap *idmap,
-					struct inode *dir,
-					struct dentry *dentry, umode_t mode)
+static int mmapdemo_fs_do_mkdir(struct mnt_idmap *idmap, struct inode *dir,
+				struct dentry *dentry, umode_t mode)
 {
 	int err = mmapdemo_fs_mknod(idmap, dir, dentry, mode | S_IFDIR, 0);
 
 	if (!err)
 		inc_nlink(dir);
-	return ERR_PTR(err);
+	return err;
 }
 
+#ifdef HAVE_IOP_MKDIR_DENTRY
+static struct dentry *mmapdemo_fs_mkdir(struct mnt_idmap *idmap,
+					struct inode *dir,
+					struct dentry *dentry, umode_t mode)
+{
+	return ERR_PTR(mmapdemo_fs_do_mkdir(idmap, dir, dentry, mode));
+}
+#else
+#define mmapdemo_fs_mkdir mmapdemo_fs_do_mkdir
+#endif
+
+#ifdef HAVE_IOP_CREATE_NO_EXCL
 static int mmapdemo_fs_create(struct mnt_idmap *idmap, struct inode *dir,
 			      struct dentry *dentry, umode_t mode)
+#else
+static int mmapdemo_fs_create(struct mnt_idmap *idmap, struct inode *dir,
+			      struct dentry *dentry, umode_t mode, bool excl)
+#endif
 {
 	return mmapdemo_fs_mknod(idmap, dir, dentry, mode | S_IFREG, 0);
 }
@@ -225,7 +251,7 @@ static int mmapdemo_fs_symlink(struct mnt_idmap *idmap, struct inode *dir,
 		iput(inode);
 		return err;
 	}
-	d_make_persistent(dentry, inode);
+	mmapdemo_fs_instantiate(dentry, inode);
 	inode_set_mtime_to_ts(dir, inode_set_ctime_current(dir));
 	return 0;
 }
@@ -255,7 +281,11 @@ static int mmapdemo_fs_show_options(struct seq_file *m, struct dentry *root)
 
 static const struct super_operations mmapdemo_fs_super_operations = {
 	.statfs		= simple_statfs,
+#ifdef HAVE_INODE_JUST_DROP
 	.drop_inode	= inode_just_drop,
+#else
+	.drop_inode	= generic_delete_inode,
+#endif
 	.show_options	= mmapdemo_fs_show_options,
 };
 
@@ -304,7 +334,9 @@ static int mmapdemo_fs_fill_super(struct super_block *sb,
 	sb->s_blocksize_bits	= PAGE_SHIFT;
 	sb->s_magic		= MMAPDEMOFS_MAGIC;
 	sb->s_op		= &mmapdemo_fs_super_operations;
+#ifdef HAVE_SB_D_FLAGS
 	sb->s_d_flags		= DCACHE_DONTCACHE;
+#endif
 	sb->s_time_gran		= 1;
 
 	inode = mmapdemo_fs_get_inode(sb, NULL, S_IFDIR | fsi->root_mode, 0);
@@ -375,8 +407,10 @@ static void mmapdemo_fs_kill_sb(struct super_block *sb)
 }
 
 static struct mmapdemo_fs mmapdemo_fs_types[] = {
+#ifdef MMAPDEMO_PREPARE_TWINS
 	MMAPDEMO_FS(MMAPDEMO_FS_PREPARE, "fs_prepare", true,
 		    &mmapdemo_fs_prepare_fops),
+#endif
 	MMAPDEMO_FS(MMAPDEMO_FS_LEGACY, "fs_legacy", false,
 		    &mmapdemo_fs_legacy_fops),
 };

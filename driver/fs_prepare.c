@@ -15,6 +15,8 @@
  */
 #include "internal.h"
 
+#ifdef MMAPDEMO_PREPARE_TWINS	/* driver/internal.h */
+
 static int fs_prepare_mapped(unsigned long start, unsigned long end,
 			     pgoff_t pgoff, const struct file *file,
 			     void **vm_private_data)
@@ -80,3 +82,5 @@ const struct file_operations mmapdemo_fs_prepare_fops = {
 	.unlocked_ioctl	= mmapdemo_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 };
+
+#endif /* MMAPDEMO_PREPARE_TWINS */

@@ -16,12 +16,37 @@
 
 #include "uapi/mmapdemo.h"
 
-/* Kernels older than the typed allocators (7.x) have only kmalloc(). */
-#ifndef kmalloc_obj
+/* Kernels without the typed allocators have only kmalloc(). */
+#ifndef HAVE_KMALLOC_OBJ
 #define kmalloc_obj(obj, gfp)	kmalloc(sizeof(obj), gfp)
 #define kzalloc_obj(obj, gfp)	kzalloc(sizeof(obj), gfp)
 #define kvmalloc_objs(obj, n, gfp)	kvmalloc_array(n, sizeof(obj), gfp)
 #endif
+
+/*
+ * The .mmap_prepare twins need the whole API of 7.2 and later: the hook,
+ * vm_ops->mapped for their per-mapping state, the vma_flags_t helpers and
+ * the mmap actions.  Without any of these only the legacy twins exist.
+ */
+#if defined(HAVE_FOP_MMAP_PREPARE) && defined(HAVE_VM_OPS_MAPPED) && \
+	defined(HAVE_VMA_DESC_SET_FLAGS) && \
+	defined(HAVE_MMAP_ACTION_MAP_KERNEL_PAGES) && \
+	defined(HAVE_MMAP_ACTION_ERROR_OVERRIDE)
+#define MMAPDEMO_PREPARE_TWINS 1
+#endif
+
+static inline u32 mmapdemo_features(void)
+{
+	u32 features = 0;
+
+#ifdef HAVE_FOP_MMAP_PREPARE
+	features |= MMAPDEMO_FEAT_MMAP_PREPARE;
+#endif
+#ifdef MMAPDEMO_PREPARE_TWINS
+	features |= MMAPDEMO_FEAT_PREPARE_TWINS;
+#endif
+	return features;
+}
 
 /* Same order as the fields of struct mmapdemo_stats. */
 enum mmapdemo_counter {

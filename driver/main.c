@@ -16,6 +16,7 @@ module_param(pages, uint, 0444);
 MODULE_PARM_DESC(pages, "Buffer size of each device in pages (default 64, at most one maximum-order block)");
 
 static struct mmapdemo_twin mmapdemo_twins[] = {
+#ifdef MMAPDEMO_PREPARE_TWINS
 	{
 		.name = "prepare",
 		.prepare = true,
@@ -25,6 +26,7 @@ static struct mmapdemo_twin mmapdemo_twins[] = {
 			.fops	= &mmapdemo_chardev_prepare_fops,
 		},
 	},
+#endif
 	{
 		.name = "legacy",
 		.misc = {
@@ -144,9 +146,13 @@ static int __init mmapdemo_init(void)
 	err = mmapdemo_fs_register();
 	if (err)
 		goto undo;
-	pr_info("registered %s and %s, %u pages each, and filesystems %s and %s\n",
-		mmapdemo_twins[0].misc.name, mmapdemo_twins[1].misc.name, pages,
-		MMAPDEMO_FS_PREPARE, MMAPDEMO_FS_LEGACY);
+#ifdef MMAPDEMO_PREPARE_TWINS
+	pr_info("registered the .mmap_prepare and .mmap twins: /dev/mmapdemo_prepare, /dev/mmapdemo_legacy (%u pages each), %s, %s\n",
+		pages, MMAPDEMO_FS_PREPARE, MMAPDEMO_FS_LEGACY);
+#else
+	pr_info("this kernel lacks the .mmap_prepare API the twins use (see driver/conftest.h): registered the .mmap twins only: /dev/mmapdemo_legacy (%u pages), %s\n",
+		pages, MMAPDEMO_FS_LEGACY);
+#endif
 	return 0;
 undo:
 	while (--i >= 0)

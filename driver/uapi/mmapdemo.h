@@ -81,4 +81,17 @@ struct mmapdemo_fail {
 /* Arm a failure for the next mmap on this open file; -EINVAL if bad. */
 #define MMAPDEMO_IOC_SET_FAIL	_IOW(MMAPDEMO_IOC_MAGIC, 3, struct mmapdemo_fail)
 
+/*
+ * What the module found in the kernel it was built for (its compile
+ * probes, driver/conftest.sh), as MMAPDEMO_FEAT_* bits.
+ */
+#define MMAPDEMO_IOC_GET_FEATURES	_IOR(MMAPDEMO_IOC_MAGIC, 4, __u32)
+/* The kernel has f_op->mmap_prepare (v6.16 and later). */
+#define MMAPDEMO_FEAT_MMAP_PREPARE	0x1U
+/*
+ * The .mmap_prepare twins are registered: the kernel also has everything
+ * else they use (vm_ops->mapped, vma_flags_t helpers, mmap actions).
+ */
+#define MMAPDEMO_FEAT_PREPARE_TWINS	0x2U
+
 #endif /* _UAPI_MMAPDEMO_H */
