@@ -84,6 +84,12 @@ struct t { int a; };
 static struct t * __maybe_unused s(void) { return kzalloc_obj(struct t, GFP_KERNEL); }
 C
 
+# VM_PAT (x86): a remap of a whole VMA is tracked by a VMA flag, "ar" in
+# /proc/PID/smaps; later kernels keep a pfnmap_track_ctx instead.
+probe HAVE_VM_PAT <<'C'
+static const unsigned long f __maybe_unused = VM_PAT;
+C
+
 # --- The filesystem twins' VFS calls (the ramfs pattern moved) ----------
 
 # inode_operations->create() lost its "bool excl" argument (7.3).

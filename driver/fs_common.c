@@ -383,7 +383,11 @@ static int mmapdemo_fs_init_fs_context(struct fs_context *fc)
 static void mmapdemo_fs_kill_sb(struct super_block *sb)
 {
 	kfree(sb->s_fs_info);
+#ifdef HAVE_D_MAKE_PERSISTENT
 	kill_anon_super(sb);
+#else
+	kill_litter_super(sb);	/* drops the dget() of every new dentry */
+#endif
 }
 
 /*

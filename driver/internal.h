@@ -45,6 +45,9 @@ static inline u32 mmapdemo_features(void)
 #ifdef MMAPDEMO_PREPARE_TWINS
 	features |= MMAPDEMO_FEAT_PREPARE_TWINS;
 #endif
+#ifdef HAVE_VM_PAT
+	features |= MMAPDEMO_FEAT_VM_PAT;
+#endif
 	return features;
 }
 

@@ -82,21 +82,49 @@ FIXTURE_SETUP(flags)
 	const char *other = variant->prepare ? MMAPDEMO_DEV_LEGACY : MMAPDEMO_DEV_PREPARE;
 
 	self->psz = getpagesize();
+	self->other = -1;
+	if (!(mmapdemo_features() & MMAPDEMO_FEAT_PREPARE_TWINS)) {
+		if (variant->prepare)
+			SKIP(return, NO_PREPARE_TWINS);
+		other = NULL;	/* nothing to compare with */
+	}
 	ASSERT_GE(module_pages(), 3);
 	self->fd = twin_open(dev, O_RDWR, variant->mode);
 	ASSERT_GE(self->fd, 0) TH_LOG("%s: %s", dev, strerror(errno));
-	self->other = twin_open(other, O_RDWR, variant->mode);
-	ASSERT_GE(self->other, 0) TH_LOG("%s: %s", other, strerror(errno));
+	if (other) {
+		self->other = twin_open(other, O_RDWR, variant->mode);
+		ASSERT_GE(self->other, 0) TH_LOG("%s: %s", other, strerror(errno));
+	}
 }
 
 FIXTURE_TEARDOWN(flags)
 {
 	close(self->fd);
-	close(self->other);
+	if (self->other >= 0)
+		close(self->other);
+}
+
+/*
+ * Where the module reports VM_PAT (x86 before 7.x: arch/x86/mm/pat/
+ * memtype.c:track_pfn_remap flags a whole-VMA remap), REMAP also shows
+ * "ar" (VM_ARCH_1, bit 24), just before "dd" (bit 26).
+ */
+static void expected_flags(char *buf, size_t size,
+			   const FIXTURE_VARIANT(flags) *variant)
+{
+	const char *dd = strstr(variant->expect, " dd");
+
+	if (variant->mode == MMAPDEMO_MODE_REMAP && dd &&
+	    (mmapdemo_features() & MMAPDEMO_FEAT_VM_PAT))
+		snprintf(buf, size, "%.*s ar%s", (int)(dd - variant->expect),
+			 variant->expect, dd);
+	else
+		snprintf(buf, size, "%s", variant->expect);
 }
 
 TEST_F(flags, vmflags)
 {
+	char expect[sizeof(((struct vma *)0)->flags)];
 	struct mmapdemo_stats before, after;
 	size_t len = 2 * self->psz;
 	struct vma v, w;
@@ -104,13 +132,16 @@ TEST_F(flags, vmflags)
 
 	before = twin_stats(self->fd);
 	p = mmap(NULL, len, variant->prot, variant->map, self->fd, self->psz);
-	q = mmap(NULL, len, variant->prot, variant->map, self->other, self->psz);
 	if (variant->err) {
 		ASSERT_EQ(MAP_FAILED, p);
 		EXPECT_EQ(variant->err, errno);
 		/* same request, same errno from the other twin */
-		ASSERT_EQ(MAP_FAILED, q);
-		EXPECT_EQ(variant->err, errno);
+		if (self->other >= 0) {
+			q = mmap(NULL, len, variant->prot, variant->map,
+				 self->other, self->psz);
+			ASSERT_EQ(MAP_FAILED, q);
+			EXPECT_EQ(variant->err, errno);
+		}
 		after = twin_stats(self->fd);
 		/* refused in the hook: nothing allocated, no VMA to close */
 		EXPECT_EQ(before.hook_calls + 1, after.hook_calls);
@@ -119,21 +150,26 @@ TEST_F(flags, vmflags)
 		return;
 	}
 	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_NE(MAP_FAILED, q);
 	ASSERT_EQ(0, vma_at((unsigned long)p, &v));
-	ASSERT_EQ(0, vma_at((unsigned long)q, &w));
 	EXPECT_EQ((unsigned long)p, v.start);
 	EXPECT_EQ((unsigned long)p + len, v.end);
 	/* the offset is the file offset for every allowed mode (no CoW remap) */
 	EXPECT_EQ(self->psz, v.offset);
-	EXPECT_STREQ(variant->expect, v.flags);
-	/* both twins give the same set */
-	EXPECT_STREQ(v.flags, w.flags);
+	expected_flags(expect, sizeof(expect), variant);
+	EXPECT_STREQ(expect, v.flags);
+	if (self->other >= 0) {
+		/* both twins give the same set */
+		q = mmap(NULL, len, variant->prot, variant->map, self->other,
+			 self->psz);
+		ASSERT_NE(MAP_FAILED, q);
+		ASSERT_EQ(0, vma_at((unsigned long)q, &w));
+		EXPECT_STREQ(v.flags, w.flags);
+		EXPECT_EQ(0, munmap(q, len));
+	}
 	/* pages 1 and 2 of the buffer are readable (fault or prefilled) */
 	(void)*(volatile char *)p;
 	(void)*(volatile char *)(p + self->psz);
 	EXPECT_EQ(0, munmap(p, len));
-	EXPECT_EQ(0, munmap(q, len));
 	after = twin_stats(self->fd);
 	/* driver/common.c:mmapdemo_map_put: state freed with the last VMA */
 	EXPECT_EQ(before.live_objects, after.live_objects);
@@ -149,7 +185,7 @@ TEST_F(flags, out_of_range)
 	int i;
 
 	before = twin_stats(self->fd);
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 2 && fds[i] >= 0; i++) {
 		/* driver/common.c:mmapdemo_check_range, first check of both hooks */
 		p = mmap(NULL, psz, variant->prot, variant->map, fds[i], n * psz);
 		EXPECT_EQ(MAP_FAILED, p);

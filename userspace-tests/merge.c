@@ -67,6 +67,9 @@ FIXTURE_SETUP(merge)
 {
 	const char *dev = variant->prepare ? MMAPDEMO_DEV_PREPARE : MMAPDEMO_DEV_LEGACY;
 
+	if (variant->prepare &&
+	    !(mmapdemo_features() & MMAPDEMO_FEAT_PREPARE_TWINS))
+		SKIP(return, NO_PREPARE_TWINS);
 	self->psz = getpagesize();
 	ASSERT_GE(module_pages(), 4);
 	self->fd = twin_open(dev, O_RDWR, variant->mode);

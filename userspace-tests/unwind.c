@@ -116,6 +116,9 @@ FIXTURE_SETUP(unwind)
 {
 	const char *dev = variant->prepare ? MMAPDEMO_DEV_PREPARE : MMAPDEMO_DEV_LEGACY;
 
+	if (variant->prepare &&
+	    !(mmapdemo_features() & MMAPDEMO_FEAT_PREPARE_TWINS))
+		SKIP(return, NO_PREPARE_TWINS);
 	self->psz = getpagesize();
 	ASSERT_GE(module_pages(), 4);
 	self->fd = twin_open(dev, O_RDWR, variant->mode);
@@ -380,6 +383,9 @@ FIXTURE_SETUP(merged)
 {
 	const char *dev = variant->prepare ? MMAPDEMO_DEV_PREPARE : MMAPDEMO_DEV_LEGACY;
 
+	if (variant->prepare &&
+	    !(mmapdemo_features() & MMAPDEMO_FEAT_PREPARE_TWINS))
+		SKIP(return, NO_PREPARE_TWINS);
 	self->psz = getpagesize();
 	ASSERT_GE(module_pages(), 4);
 	self->fd = twin_open(dev, O_RDWR, MMAPDEMO_MODE_FAULT);
@@ -462,6 +468,9 @@ FIXTURE_SETUP(set_fail)
 {
 	const char *dev = variant->prepare ? MMAPDEMO_DEV_PREPARE : MMAPDEMO_DEV_LEGACY;
 
+	if (variant->prepare &&
+	    !(mmapdemo_features() & MMAPDEMO_FEAT_PREPARE_TWINS))
+		SKIP(return, NO_PREPARE_TWINS);
 	self->fd = twin_open(dev, O_RDWR, MMAPDEMO_MODE_FAULT);
 	ASSERT_GE(self->fd, 0);
 }

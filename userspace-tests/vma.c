@@ -73,6 +73,19 @@ struct mmapdemo_stats twin_stats(int fd)
 	return st;
 }
 
+unsigned int mmapdemo_features(void)
+{
+	int fd = open(MMAPDEMO_DEV_LEGACY, O_RDONLY | O_CLOEXEC);
+	__u32 features = 0;
+
+	if (fd >= 0) {
+		if (ioctl(fd, MMAPDEMO_IOC_GET_FEATURES, &features))
+			features = 0;
+		close(fd);
+	}
+	return features;
+}
+
 long module_pages(void)
 {
 	FILE *f = fopen("/sys/module/mmapdemo/parameters/pages", "r");

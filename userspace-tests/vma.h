@@ -26,6 +26,16 @@ int vmas_in(unsigned long start, unsigned long end, struct vma *out, int max);
 /* The twin's counters, read through any fd of that twin. */
 struct mmapdemo_stats twin_stats(int fd);
 
+/* MMAPDEMO_FEAT_* bits of the loaded module (0 if it cannot tell). */
+unsigned int mmapdemo_features(void);
+
+/*
+ * SKIP reason for a test of the .mmap_prepare twins where the module has
+ * none (a kernel without the API, e.g. 6.12).
+ */
+#define NO_PREPARE_TWINS \
+	"kernel lacks the .mmap_prepare API: module registered the legacy twins only"
+
 /* The "pages" parameter of the loaded module, or -1. */
 long module_pages(void);
 

@@ -93,5 +93,7 @@ struct mmapdemo_fail {
  * else they use (vm_ops->mapped, vma_flags_t helpers, mmap actions).
  */
 #define MMAPDEMO_FEAT_PREPARE_TWINS	0x2U
+/* A whole-VMA remap carries VM_PAT ("ar" in VmFlags; x86, before 7.x). */
+#define MMAPDEMO_FEAT_VM_PAT		0x4U
 
 #endif /* _UAPI_MMAPDEMO_H */
