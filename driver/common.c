@@ -4,6 +4,8 @@
  * the refcounted per-mapping state, the vm_operations callbacks that
  * behave the same whichever hook created the VMA, and failure injection.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/err.h>
 #include <linux/uaccess.h>
 
@@ -126,6 +128,34 @@ int mmapdemo_check_request(const struct mmapdemo_twin *twin, u32 mode,
 	return 0;
 }
 
+void mmapdemo_twin_init(struct mmapdemo_twin *twin)
+{
+	spin_lock_init(&twin->maps_lock);
+	INIT_LIST_HEAD(&twin->maps);
+}
+
+/*
+ * Free the per-mapping state no VMA will ever ->close: at module exit
+ * every VMA is gone, so anything left was dropped by the kernel.  This
+ * happens on kernels with the mmap() retry merge (6.12 mm/mmap.c:
+ * mmap_region frees the VMA that .mmap set up with vm_area_free(), which
+ * calls no ->close).  live_objects shows those objects until here.
+ */
+void mmapdemo_twin_reap(struct mmapdemo_twin *twin)
+{
+	struct mmapdemo_map *map, *tmp;
+	unsigned int n = 0;
+
+	list_for_each_entry_safe(map, tmp, &twin->maps, node) {
+		list_del(&map->node);
+		kfree(map);
+		n++;
+	}
+	if (n)
+		pr_info("%s: freed %u per-mapping state objects whose VMA the kernel dropped without ->close\n",
+			twin->name, n);
+}
+
 struct mmapdemo_map *mmapdemo_map_alloc(struct mmapdemo_twin *twin)
 {
 	struct mmapdemo_map *map;
@@ -135,15 +165,24 @@ struct mmapdemo_map *mmapdemo_map_alloc(struct mmapdemo_twin *twin)
 		return NULL;
 	refcount_set(&map->refs, 1);
 	map->twin = twin;
+	spin_lock(&twin->maps_lock);
+	list_add(&map->node, &twin->maps);
+	spin_unlock(&twin->maps_lock);
 	mmapdemo_count(twin, MMAPDEMO_LIVE_OBJECTS);
 	return map;
 }
 
 void mmapdemo_map_put(struct mmapdemo_map *map)
 {
+	struct mmapdemo_twin *twin;
+
 	if (!map || !refcount_dec_and_test(&map->refs))
 		return;
-	atomic64_dec(&map->twin->counters[MMAPDEMO_LIVE_OBJECTS]);
+	twin = map->twin;
+	spin_lock(&twin->maps_lock);
+	list_del(&map->node);
+	spin_unlock(&twin->maps_lock);
+	atomic64_dec(&twin->counters[MMAPDEMO_LIVE_OBJECTS]);
 	kfree(map);
 }
 

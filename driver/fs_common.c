@@ -424,6 +424,7 @@ int mmapdemo_fs_register(void)
 	int err, i;
 
 	for (i = 0; i < ARRAY_SIZE(mmapdemo_fs_types); i++) {
+		mmapdemo_twin_init(&mmapdemo_fs_types[i].twin);
 		err = register_filesystem(&mmapdemo_fs_types[i].type);
 		if (err) {
 			pr_err("cannot register filesystem %s: %d\n",
@@ -444,6 +445,8 @@ void mmapdemo_fs_unregister(void)
 {
 	int i;
 
-	for (i = ARRAY_SIZE(mmapdemo_fs_types) - 1; i >= 0; i--)
+	for (i = ARRAY_SIZE(mmapdemo_fs_types) - 1; i >= 0; i--) {
 		unregister_filesystem(&mmapdemo_fs_types[i].type);
+		mmapdemo_twin_reap(&mmapdemo_fs_types[i].twin);
+	}
 }

@@ -80,6 +80,8 @@ struct mmapdemo_twin {
 	unsigned long pfn;		/* first PFN of buf, for REMAP */
 	struct page **pages;		/* nr_pages entries, for PAGES */
 	atomic64_t counters[MMAPDEMO_NR_COUNTERS];
+	spinlock_t maps_lock;		/* protects maps */
+	struct list_head maps;		/* live struct mmapdemo_map */
 };
 
 /* One open file: the mode its next mmap() uses, and its armed failure. */
@@ -94,6 +96,7 @@ struct mmapdemo_file {
 struct mmapdemo_map {
 	refcount_t refs;
 	struct mmapdemo_twin *twin;
+	struct list_head node;		/* in twin->maps */
 };
 
 extern const struct file_operations mmapdemo_chardev_prepare_fops;
@@ -128,6 +131,8 @@ static inline u32 mmapdemo_file_mode(const struct file *file)
 
 int mmapdemo_check_request(const struct mmapdemo_twin *twin, u32 mode,
 			   pgoff_t pgoff, unsigned long nr_pages, bool shared);
+void mmapdemo_twin_init(struct mmapdemo_twin *twin);
+void mmapdemo_twin_reap(struct mmapdemo_twin *twin);
 struct mmapdemo_map *mmapdemo_map_alloc(struct mmapdemo_twin *twin);
 void mmapdemo_map_put(struct mmapdemo_map *map);
 void mmapdemo_vm_open(struct vm_area_struct *vma);

@@ -105,6 +105,7 @@ static void mmapdemo_buffer_free(struct mmapdemo_twin *twin)
 static void mmapdemo_twin_destroy(struct mmapdemo_twin *twin)
 {
 	misc_deregister(&twin->misc);
+	mmapdemo_twin_reap(twin);
 	mmapdemo_buffer_free(twin);
 }
 
@@ -112,6 +113,7 @@ static int mmapdemo_twin_create(struct mmapdemo_twin *twin)
 {
 	int err;
 
+	mmapdemo_twin_init(twin);
 	err = mmapdemo_buffer_alloc(twin);
 	if (err) {
 		pr_err("cannot allocate %u pages for %s\n",

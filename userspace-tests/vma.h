@@ -36,6 +36,19 @@ unsigned int mmapdemo_features(void);
 #define NO_PREPARE_TWINS \
 	"kernel lacks the .mmap_prepare API: module registered the legacy twins only"
 
+/*
+ * Does this kernel still have the mmap() retry merge?  6.12's mm/mmap.c:
+ * mmap_region merges again after a legacy .mmap changed the VMA flags,
+ * and frees the new VMA with vm_area_free() - no ->close - so whatever
+ * .mmap put in vm_private_data is orphaned.  "mm/vma: remove mmap() retry
+ * merge" went in with f_op->mmap_prepare (6.16): a kernel with the hook
+ * has no retry merge.
+ */
+static inline int kernel_retries_merge(void)
+{
+	return !(mmapdemo_features() & MMAPDEMO_FEAT_MMAP_PREPARE);
+}
+
 /* The "pages" parameter of the loaded module, or -1. */
 long module_pages(void);
 
