@@ -138,4 +138,4 @@ clean:
 		driver/conftest.h
 
 help:
-	@sed -n 's/^# \{0,1\}//;3,17p' Makefile
+	@sed -n 's/^# \{0,1\}//;3,16p' Makefile
