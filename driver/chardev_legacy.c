@@ -34,7 +34,6 @@ static int chardev_legacy_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct mmapdemo_twin *twin = mmapdemo_file_twin(file);
 	u32 mode = mmapdemo_file_mode(file);
-	struct mmapdemo_map *map;
 	int err;
 
 	mmapdemo_count(twin, MMAPDEMO_HOOK_CALLS);
@@ -63,17 +62,8 @@ static int chardev_legacy_mmap(struct file *file, struct vm_area_struct *vma)
 	}
 	if (err)
 		return err;	/* the kernel zaps what was mapped */
-	map = mmapdemo_map_alloc(twin);
-	if (!map)
-		return -ENOMEM;
-	vma->vm_private_data = map;
-	err = mmapdemo_fail_at(file, MMAPDEMO_FAIL_HOOK_EXIT);
-	if (err) {
-		/* no ->close will come for this VMA: undo our own work */
-		vma->vm_private_data = NULL;
-		mmapdemo_map_put(map);
-	}
-	return err;
+	/* last, when nothing else can fail: no ->close after a failed .mmap */
+	return mmapdemo_legacy_attach(file, vma);
 }
 
 const struct file_operations mmapdemo_chardev_legacy_fops = {

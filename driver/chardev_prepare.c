@@ -5,7 +5,8 @@
  * .mmap_prepare runs before any VMA exists, for every mmap() - also for
  * one that the kernel then merges into a neighbour, and for one that
  * fails later.  So it only describes the mapping in @desc and allocates
- * nothing.  The per-mapping state is allocated in vm_ops->mapped, which
+ * nothing.  The per-mapping state is allocated in vm_ops->mapped
+ * (mmapdemo_prepare_mapped in common.c, shared with fs_prepare.c), which
  * the kernel calls once, only when it really created a new VMA.
  *
  * REMAP and PAGES only ask for an action; the kernel performs it after
@@ -21,41 +22,19 @@
 
 #ifdef MMAPDEMO_PREPARE_TWINS	/* driver/internal.h */
 
-static int chardev_prepare_mapped(unsigned long start, unsigned long end,
-				  pgoff_t pgoff, const struct file *file,
-				  void **vm_private_data)
-{
-	struct mmapdemo_twin *twin = mmapdemo_file_twin(file);
-	struct mmapdemo_map *map;
-	int err;
-
-	mmapdemo_count(twin, MMAPDEMO_MAPPED_CALLS);
-	map = mmapdemo_map_alloc(twin);
-	if (!map)
-		return -ENOMEM;		/* the kernel unmaps the new VMA */
-	err = mmapdemo_fail_at(file, MMAPDEMO_FAIL_MAPPED);
-	if (err) {
-		/* not stored: ->close gets the old vm_private_data, NULL */
-		mmapdemo_map_put(map);
-		return err;
-	}
-	*vm_private_data = map;
-	return 0;
-}
-
 /* FAULT, FLAGS, PAGES: a PAGES VMA zapped by MADV_DONTNEED refaults. */
 static const struct vm_operations_struct chardev_prepare_vm_ops = {
 	.open	= mmapdemo_vm_open,
 	.close	= mmapdemo_vm_close,
 	.fault	= mmapdemo_vm_fault,
-	.mapped	= chardev_prepare_mapped,
+	.mapped	= mmapdemo_prepare_mapped,
 };
 
 /* REMAP: every PTE is set at mmap time; no struct page in a PFNMAP. */
 static const struct vm_operations_struct chardev_prepare_remap_vm_ops = {
 	.open	= mmapdemo_vm_open,
 	.close	= mmapdemo_vm_close,
-	.mapped	= chardev_prepare_mapped,
+	.mapped	= mmapdemo_prepare_mapped,
 };
 
 static int chardev_mmap_prepare(struct vm_area_desc *desc)

@@ -186,6 +186,61 @@ void mmapdemo_map_put(struct mmapdemo_map *map)
 	kfree(map);
 }
 
+#ifdef MMAPDEMO_PREPARE_TWINS
+/*
+ * vm_ops->mapped of both .mmap_prepare twins.  The kernel calls it once it
+ * has made a new VMA, never for an mmap() merged into a neighbour
+ * (mm/util.c:mmap_action_finish), so this is where per-mapping state is
+ * allocated.  If it fails, the kernel unmaps the new VMA and calls ->close
+ * with the vm_private_data it had before, NULL here
+ * (mm/util.c:call_vma_mapped): nothing allocated here may be left over.
+ */
+int mmapdemo_prepare_mapped(unsigned long start, unsigned long end,
+			    pgoff_t pgoff, const struct file *file,
+			    void **vm_private_data)
+{
+	struct mmapdemo_twin *twin = mmapdemo_file_twin(file);
+	struct mmapdemo_map *map;
+	int err;
+
+	mmapdemo_count(twin, MMAPDEMO_MAPPED_CALLS);
+	map = mmapdemo_map_alloc(twin);
+	if (!map)
+		return -ENOMEM;		/* the kernel unmaps the new VMA */
+	err = mmapdemo_fail_at(file, MMAPDEMO_FAIL_MAPPED);
+	if (err) {
+		/* not stored: ->close gets the old vm_private_data, NULL */
+		mmapdemo_map_put(map);
+		return err;
+	}
+	*vm_private_data = map;
+	return 0;
+}
+#endif
+
+/*
+ * The end of both legacy .mmap hooks, once the VMA is set up: attach the
+ * per-mapping state.  After a failed .mmap the kernel replaces vm_ops with
+ * dummy ones and never calls ->close (mm/internal.h:mmap_file), so an
+ * injected HOOK_EXIT failure undoes this itself.
+ */
+int mmapdemo_legacy_attach(struct file *file, struct vm_area_struct *vma)
+{
+	struct mmapdemo_map *map;
+	int err;
+
+	map = mmapdemo_map_alloc(mmapdemo_file_twin(file));
+	if (!map)
+		return -ENOMEM;
+	vma->vm_private_data = map;
+	err = mmapdemo_fail_at(file, MMAPDEMO_FAIL_HOOK_EXIT);
+	if (err) {
+		vma->vm_private_data = NULL;
+		mmapdemo_map_put(map);
+	}
+	return err;
+}
+
 /* A split or a fork made a second VMA sharing vm_private_data. */
 void mmapdemo_vm_open(struct vm_area_struct *vma)
 {

@@ -24,7 +24,6 @@ static int fs_legacy_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct mmapdemo_twin *twin = mmapdemo_file_twin(file);
 	u32 mode = mmapdemo_file_mode(file);
-	struct mmapdemo_map *map;
 	int err;
 
 	mmapdemo_count(twin, MMAPDEMO_HOOK_CALLS);
@@ -37,17 +36,8 @@ static int fs_legacy_mmap(struct file *file, struct vm_area_struct *vma)
 	vma->vm_ops = &fs_legacy_vm_ops;
 	if (mode == MMAPDEMO_MODE_FLAGS)
 		vm_flags_set(vma, VM_DONTDUMP | VM_DONTCOPY);
-	map = mmapdemo_map_alloc(twin);
-	if (!map)
-		return -ENOMEM;
-	vma->vm_private_data = map;
-	err = mmapdemo_fail_at(file, MMAPDEMO_FAIL_HOOK_EXIT);
-	if (err) {
-		/* no ->close will come for this VMA: undo our own work */
-		vma->vm_private_data = NULL;
-		mmapdemo_map_put(map);
-	}
-	return err;
+	/* last, when nothing else can fail: no ->close after a failed .mmap */
+	return mmapdemo_legacy_attach(file, vma);
 }
 
 const struct file_operations mmapdemo_fs_legacy_fops = {

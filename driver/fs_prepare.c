@@ -17,35 +17,13 @@
 
 #ifdef MMAPDEMO_PREPARE_TWINS	/* driver/internal.h */
 
-static int fs_prepare_mapped(unsigned long start, unsigned long end,
-			     pgoff_t pgoff, const struct file *file,
-			     void **vm_private_data)
-{
-	struct mmapdemo_twin *twin = mmapdemo_file_twin(file);
-	struct mmapdemo_map *map;
-	int err;
-
-	mmapdemo_count(twin, MMAPDEMO_MAPPED_CALLS);
-	map = mmapdemo_map_alloc(twin);
-	if (!map)
-		return -ENOMEM;		/* the kernel unmaps the new VMA */
-	err = mmapdemo_fail_at(file, MMAPDEMO_FAIL_MAPPED);
-	if (err) {
-		/* not stored: ->close gets the old vm_private_data, NULL */
-		mmapdemo_map_put(map);
-		return err;
-	}
-	*vm_private_data = map;
-	return 0;
-}
-
 static const struct vm_operations_struct fs_prepare_vm_ops = {
 	.open		= mmapdemo_vm_open,
 	.close		= mmapdemo_vm_close,
 	.fault		= mmapdemo_fs_fault,
 	.map_pages	= mmapdemo_fs_map_pages,
 	.page_mkwrite	= mmapdemo_fs_page_mkwrite,
-	.mapped		= fs_prepare_mapped,
+	.mapped		= mmapdemo_prepare_mapped,
 };
 
 static int fs_mmap_prepare(struct vm_area_desc *desc)

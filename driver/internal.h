@@ -135,6 +135,10 @@ void mmapdemo_twin_init(struct mmapdemo_twin *twin);
 void mmapdemo_twin_reap(struct mmapdemo_twin *twin);
 struct mmapdemo_map *mmapdemo_map_alloc(struct mmapdemo_twin *twin);
 void mmapdemo_map_put(struct mmapdemo_map *map);
+int mmapdemo_prepare_mapped(unsigned long start, unsigned long end,
+			    pgoff_t pgoff, const struct file *file,
+			    void **vm_private_data);
+int mmapdemo_legacy_attach(struct file *file, struct vm_area_struct *vma);
 void mmapdemo_vm_open(struct vm_area_struct *vma);
 void mmapdemo_vm_close(struct vm_area_struct *vma);
 vm_fault_t mmapdemo_vm_fault(struct vm_fault *vmf);

@@ -43,8 +43,7 @@ FIXTURE_VARIANT_ADD(twin, legacy) {
 
 FIXTURE_SETUP(twin)
 {
-	if (variant->prepare &&
-	    !(mmapdemo_features() & MMAPDEMO_FEAT_PREPARE_TWINS))
+	if (twin_missing(variant->prepare))
 		SKIP(return, NO_PREPARE_TWINS);
 	self->psz = getpagesize();
 	self->pages = module_pages();
@@ -222,8 +221,7 @@ FIXTURE_VARIANT_ADD(vmflags, legacy_private_ro) {
 
 FIXTURE_SETUP(vmflags)
 {
-	if (!strcmp(variant->dev, MMAPDEMO_DEV_PREPARE) &&
-	    !(mmapdemo_features() & MMAPDEMO_FEAT_PREPARE_TWINS))
+	if (twin_missing(!strcmp(variant->dev, MMAPDEMO_DEV_PREPARE)))
 		SKIP(return, NO_PREPARE_TWINS);
 	self->fd = open(variant->dev, variant->open_flags | O_CLOEXEC);
 	ASSERT_GE(self->fd, 0) TH_LOG("open %s: %s", variant->dev, strerror(errno));

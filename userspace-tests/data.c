@@ -48,8 +48,7 @@ FIXTURE_SETUP(data)
 	const char *other = variant->prepare ? MMAPDEMO_DEV_LEGACY : MMAPDEMO_DEV_PREPARE;
 	__u32 m;
 
-	if (variant->prepare &&
-	    !(mmapdemo_features() & MMAPDEMO_FEAT_PREPARE_TWINS))
+	if (twin_missing(variant->prepare))
 		SKIP(return, NO_PREPARE_TWINS);
 	self->psz = getpagesize();
 	ASSERT_GE(module_pages(), 4);

@@ -62,8 +62,7 @@ FIXTURE_SETUP(scale)
 {
 	const char *dev = variant->prepare ? MMAPDEMO_DEV_PREPARE : MMAPDEMO_DEV_LEGACY;
 
-	if (variant->prepare &&
-	    !(mmapdemo_features() & MMAPDEMO_FEAT_PREPARE_TWINS))
+	if (twin_missing(variant->prepare))
 		SKIP(return, NO_PREPARE_TWINS);
 	self->psz = getpagesize();
 	self->old_max = -1;

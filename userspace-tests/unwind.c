@@ -116,8 +116,7 @@ FIXTURE_SETUP(unwind)
 {
 	const char *dev = variant->prepare ? MMAPDEMO_DEV_PREPARE : MMAPDEMO_DEV_LEGACY;
 
-	if (variant->prepare &&
-	    !(mmapdemo_features() & MMAPDEMO_FEAT_PREPARE_TWINS))
+	if (twin_missing(variant->prepare))
 		SKIP(return, NO_PREPARE_TWINS);
 	self->psz = getpagesize();
 	ASSERT_GE(module_pages(), 4);
@@ -383,8 +382,7 @@ FIXTURE_SETUP(merged)
 {
 	const char *dev = variant->prepare ? MMAPDEMO_DEV_PREPARE : MMAPDEMO_DEV_LEGACY;
 
-	if (variant->prepare &&
-	    !(mmapdemo_features() & MMAPDEMO_FEAT_PREPARE_TWINS))
+	if (twin_missing(variant->prepare))
 		SKIP(return, NO_PREPARE_TWINS);
 	self->psz = getpagesize();
 	ASSERT_GE(module_pages(), 4);
@@ -468,8 +466,7 @@ FIXTURE_SETUP(set_fail)
 {
 	const char *dev = variant->prepare ? MMAPDEMO_DEV_PREPARE : MMAPDEMO_DEV_LEGACY;
 
-	if (variant->prepare &&
-	    !(mmapdemo_features() & MMAPDEMO_FEAT_PREPARE_TWINS))
+	if (twin_missing(variant->prepare))
 		SKIP(return, NO_PREPARE_TWINS);
 	self->fd = twin_open(dev, O_RDWR, MMAPDEMO_MODE_FAULT);
 	ASSERT_GE(self->fd, 0);

@@ -49,6 +49,12 @@ static inline int kernel_retries_merge(void)
 	return !(mmapdemo_features() & MMAPDEMO_FEAT_MMAP_PREPARE);
 }
 
+/* A test of a prepare twin on a module that has none: SKIP it. */
+static inline int twin_missing(int prepare)
+{
+	return prepare && !(mmapdemo_features() & MMAPDEMO_FEAT_PREPARE_TWINS);
+}
+
 /* The "pages" parameter of the loaded module, or -1. */
 long module_pages(void);
 
