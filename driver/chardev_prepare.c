@@ -19,22 +19,21 @@
  * (mm/util.c:call_vma_mapped); so ->mapped frees its own state first.
  */
 #include "internal.h"
-
-#ifdef MMAPDEMO_PREPARE_TWINS	/* driver/internal.h */
+#include "compat.h"
 
 /* FAULT, FLAGS, PAGES: a PAGES VMA zapped by MADV_DONTNEED refaults. */
 static const struct vm_operations_struct chardev_prepare_vm_ops = {
 	.open	= mmapdemo_vm_open,
 	.close	= mmapdemo_vm_close,
 	.fault	= mmapdemo_vm_fault,
-	.mapped	= mmapdemo_prepare_mapped,
+	MMAPDEMO_VM_OPS_MAPPED(mmapdemo_prepare_mapped)
 };
 
 /* REMAP: every PTE is set at mmap time; no struct page in a PFNMAP. */
 static const struct vm_operations_struct chardev_prepare_remap_vm_ops = {
 	.open	= mmapdemo_vm_open,
 	.close	= mmapdemo_vm_close,
-	.mapped	= mmapdemo_prepare_mapped,
+	MMAPDEMO_VM_OPS_MAPPED(mmapdemo_prepare_mapped)
 };
 
 static int chardev_mmap_prepare(struct vm_area_desc *desc)
@@ -67,7 +66,7 @@ static int chardev_mmap_prepare(struct vm_area_desc *desc)
 		break;
 	}
 	/* replaces action and ->mapped errors, not this hook's own */
-	desc->action.error_override = mmapdemo_fail_override(desc->file);
+	mmapdemo_desc_error_override(desc, mmapdemo_fail_override(desc->file));
 	return mmapdemo_fail_at(desc->file, MMAPDEMO_FAIL_HOOK_EXIT);
 }
 
@@ -79,5 +78,3 @@ const struct file_operations mmapdemo_chardev_prepare_fops = {
 	.compat_ioctl	= compat_ptr_ioctl,
 	.mmap_prepare	= chardev_mmap_prepare,
 };
-
-#endif /* MMAPDEMO_PREPARE_TWINS */

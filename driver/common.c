@@ -51,6 +51,9 @@ static int mmapdemo_set_mode(struct mmapdemo_file *mf, u32 __user *arg)
 	/* a page-cache file has no buffer to remap or insert */
 	if (mf->twin->pagecache && mode > MMAPDEMO_MODE_FLAGS)
 		return -EINVAL;
+	/* no mmap action to ask for on this kernel: MMAPDEMO_FEAT_* */
+	if (mf->twin->prepare && !mmapdemo_prepare_has_mode(mode))
+		return -EOPNOTSUPP;
 	WRITE_ONCE(mf->mode, mode);
 	return 0;
 }
@@ -186,7 +189,6 @@ void mmapdemo_map_put(struct mmapdemo_map *map)
 	kfree(map);
 }
 
-#ifdef MMAPDEMO_PREPARE_TWINS
 /*
  * vm_ops->mapped of both .mmap_prepare twins.  The kernel calls it once it
  * has made a new VMA, never for an mmap() merged into a neighbour
@@ -216,7 +218,6 @@ int mmapdemo_prepare_mapped(unsigned long start, unsigned long end,
 	*vm_private_data = map;
 	return 0;
 }
-#endif
 
 /*
  * The end of both legacy .mmap hooks, once the VMA is set up: attach the
@@ -314,6 +315,13 @@ static int mmapdemo_fail_check(const struct mmapdemo_fail *req, bool prepare)
 	if (req->error_override &&
 	    (!prepare || !mmapdemo_is_errno(req->error_override)))
 		return -EINVAL;
+	/* valid, but beyond what this kernel's API can do: MMAPDEMO_FEAT_* */
+	if (req->stage == MMAPDEMO_FAIL_MAPPED &&
+	    !(mmapdemo_features() & MMAPDEMO_FEAT_VM_OPS_MAPPED))
+		return -EOPNOTSUPP;
+	if (req->error_override &&
+	    !mmapdemo_prepare_has_override(req->error_override))
+		return -EOPNOTSUPP;
 	return 0;
 }
 

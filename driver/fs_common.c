@@ -410,11 +410,10 @@ static void mmapdemo_fs_kill_sb(struct super_block *sb)
 	.fops = file_ops,						\
 }
 
+/* A type whose fops are NULL is not built for this kernel (internal.h). */
 static struct mmapdemo_fs mmapdemo_fs_types[] = {
-#ifdef MMAPDEMO_PREPARE_TWINS
 	MMAPDEMO_FS(MMAPDEMO_FS_PREPARE, "fs_prepare", true,
-		    &mmapdemo_fs_prepare_fops),
-#endif
+		    MMAPDEMO_FS_PREPARE_FOPS),
 	MMAPDEMO_FS(MMAPDEMO_FS_LEGACY, "fs_legacy", false,
 		    &mmapdemo_fs_legacy_fops),
 };
@@ -425,6 +424,8 @@ int mmapdemo_fs_register(void)
 
 	for (i = 0; i < ARRAY_SIZE(mmapdemo_fs_types); i++) {
 		mmapdemo_twin_init(&mmapdemo_fs_types[i].twin);
+		if (!mmapdemo_fs_types[i].fops)
+			continue;
 		err = register_filesystem(&mmapdemo_fs_types[i].type);
 		if (err) {
 			pr_err("cannot register filesystem %s: %d\n",
@@ -435,8 +436,10 @@ int mmapdemo_fs_register(void)
 	}
 	return 0;
 undo:
-	while (--i >= 0)
-		unregister_filesystem(&mmapdemo_fs_types[i].type);
+	while (--i >= 0) {
+		if (mmapdemo_fs_types[i].fops)
+			unregister_filesystem(&mmapdemo_fs_types[i].type);
+	}
 	return err;
 }
 
@@ -446,6 +449,8 @@ void mmapdemo_fs_unregister(void)
 	int i;
 
 	for (i = ARRAY_SIZE(mmapdemo_fs_types) - 1; i >= 0; i--) {
+		if (!mmapdemo_fs_types[i].fops)
+			continue;
 		unregister_filesystem(&mmapdemo_fs_types[i].type);
 		mmapdemo_twin_reap(&mmapdemo_fs_types[i].twin);
 	}

@@ -14,8 +14,7 @@
  * hook on the already existing VMA and then ->mapped.
  */
 #include "internal.h"
-
-#ifdef MMAPDEMO_PREPARE_TWINS	/* driver/internal.h */
+#include "compat.h"
 
 static const struct vm_operations_struct fs_prepare_vm_ops = {
 	.open		= mmapdemo_vm_open,
@@ -23,7 +22,7 @@ static const struct vm_operations_struct fs_prepare_vm_ops = {
 	.fault		= mmapdemo_fs_fault,
 	.map_pages	= mmapdemo_fs_map_pages,
 	.page_mkwrite	= mmapdemo_fs_page_mkwrite,
-	.mapped		= mmapdemo_prepare_mapped,
+	MMAPDEMO_VM_OPS_MAPPED(mmapdemo_prepare_mapped)
 };
 
 static int fs_mmap_prepare(struct vm_area_desc *desc)
@@ -43,7 +42,7 @@ static int fs_mmap_prepare(struct vm_area_desc *desc)
 	if (mode == MMAPDEMO_MODE_FLAGS)
 		vma_desc_set_flags(desc, VMA_DONTDUMP_BIT, VMA_DONTCOPY_BIT);
 	/* replaces ->mapped errors, not this hook's own */
-	desc->action.error_override = mmapdemo_fail_override(desc->file);
+	mmapdemo_desc_error_override(desc, mmapdemo_fail_override(desc->file));
 	return mmapdemo_fail_at(desc->file, MMAPDEMO_FAIL_HOOK_EXIT);
 }
 
@@ -60,5 +59,3 @@ const struct file_operations mmapdemo_fs_prepare_fops = {
 	.unlocked_ioctl	= mmapdemo_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 };
-
-#endif /* MMAPDEMO_PREPARE_TWINS */

@@ -24,31 +24,81 @@
 #endif
 
 /*
- * The .mmap_prepare twins need the whole API of 7.2 and later: the hook,
- * vm_ops->mapped for their per-mapping state, the vma_flags_t helpers and
- * the mmap actions.  Without any of these only the legacy twins exist.
+ * Where the kernel has f_op->mmap_prepare, Kbuild builds the .mmap_prepare
+ * twins and defines MMAPDEMO_PREPARE_TWINS; elsewhere (6.12) their file
+ * operations are NULL and only the legacy twins are registered.
  */
-#if defined(HAVE_FOP_MMAP_PREPARE) && defined(HAVE_VM_OPS_MAPPED) && \
-	defined(HAVE_VMA_DESC_SET_FLAGS) && \
-	defined(HAVE_MMAP_ACTION_MAP_KERNEL_PAGES) && \
-	defined(HAVE_MMAP_ACTION_ERROR_OVERRIDE)
-#define MMAPDEMO_PREPARE_TWINS 1
+#ifdef MMAPDEMO_PREPARE_TWINS
+extern const struct file_operations mmapdemo_chardev_prepare_fops;
+extern const struct file_operations mmapdemo_fs_prepare_fops;
+#define MMAPDEMO_CHARDEV_PREPARE_FOPS	(&mmapdemo_chardev_prepare_fops)
+#define MMAPDEMO_FS_PREPARE_FOPS	(&mmapdemo_fs_prepare_fops)
+#else
+#define MMAPDEMO_CHARDEV_PREPARE_FOPS	NULL
+#define MMAPDEMO_FS_PREPARE_FOPS	NULL
 #endif
 
+/*
+ * What this kernel's .mmap_prepare API lets the prepare twins do: the
+ * compile probes (driver/conftest.h), as MMAPDEMO_FEAT_* bits, reported to
+ * userspace by MMAPDEMO_IOC_GET_FEATURES and at load time.
+ */
 static inline u32 mmapdemo_features(void)
 {
 	u32 features = 0;
 
-#ifdef HAVE_FOP_MMAP_PREPARE
-	features |= MMAPDEMO_FEAT_MMAP_PREPARE;
-#endif
 #ifdef MMAPDEMO_PREPARE_TWINS
-	features |= MMAPDEMO_FEAT_PREPARE_TWINS;
+	features |= MMAPDEMO_FEAT_MMAP_PREPARE | MMAPDEMO_FEAT_PREPARE_TWINS;
 #endif
 #ifdef HAVE_VM_PAT
 	features |= MMAPDEMO_FEAT_VM_PAT;
 #endif
+#ifdef HAVE_CAN_MMAP_FILE
+	features |= MMAPDEMO_FEAT_STACKED_PREPARE;
+#endif
+#ifdef HAVE_MMAP_ACTION
+	features |= MMAPDEMO_FEAT_MMAP_ACTION;
+#endif
+#ifdef HAVE_MMAP_ACTION_ERROR_HOOK
+	features |= MMAPDEMO_FEAT_ERROR_HOOK;
+#endif
+#ifdef HAVE_VMA_DESC_SET_FLAGS
+	features |= MMAPDEMO_FEAT_VMA_FLAGS;
+#endif
+#ifdef HAVE_VM_OPS_MAPPED
+	features |= MMAPDEMO_FEAT_VM_OPS_MAPPED;
+#endif
+#ifdef HAVE_MMAP_ACTION_MAP_KERNEL_PAGES
+	features |= MMAPDEMO_FEAT_MAP_KERNEL_PAGES;
+#endif
+#ifdef HAVE_MMAP_ACTION_ERROR_OVERRIDE
+	features |= MMAPDEMO_FEAT_ERROR_OVERRIDE;
+#endif
 	return features;
+}
+
+/* Can the prepare twins map in @mode on this kernel? */
+static inline bool mmapdemo_prepare_has_mode(u32 mode)
+{
+	switch (mode) {
+	case MMAPDEMO_MODE_REMAP:
+		return mmapdemo_features() & MMAPDEMO_FEAT_MMAP_ACTION;
+	case MMAPDEMO_MODE_PAGES:
+		return mmapdemo_features() & MMAPDEMO_FEAT_MAP_KERNEL_PAGES;
+	default:
+		return true;
+	}
+}
+
+/* Can the prepare twins replace an action or ->mapped error with @err? */
+static inline bool mmapdemo_prepare_has_override(int err)
+{
+	u32 features = mmapdemo_features();
+
+	if (features & MMAPDEMO_FEAT_ERROR_OVERRIDE)
+		return true;
+	/* error_hook: one fixed function, compat.h */
+	return (features & MMAPDEMO_FEAT_ERROR_HOOK) && err == -EAGAIN;
 }
 
 /* Same order as the fields of struct mmapdemo_stats. */
@@ -99,7 +149,6 @@ struct mmapdemo_map {
 	struct list_head node;		/* in twin->maps */
 };
 
-extern const struct file_operations mmapdemo_chardev_prepare_fops;
 extern const struct file_operations mmapdemo_chardev_legacy_fops;
 
 static inline void mmapdemo_count(struct mmapdemo_twin *twin,
@@ -152,7 +201,6 @@ int mmapdemo_fail_override(const struct file *file);
 void mmapdemo_debugfs_add(struct mmapdemo_twin *twin);
 
 /* The filesystem twins (fs_common.c, fs_prepare.c, fs_legacy.c). */
-extern const struct file_operations mmapdemo_fs_prepare_fops;
 extern const struct file_operations mmapdemo_fs_legacy_fops;
 
 int mmapdemo_fs_open(struct inode *inode, struct file *file);

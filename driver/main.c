@@ -15,18 +15,17 @@ static unsigned int pages = 64;
 module_param(pages, uint, 0444);
 MODULE_PARM_DESC(pages, "Buffer size of each device in pages (default 64, at most one maximum-order block)");
 
+/* A twin whose fops are NULL is not built for this kernel (internal.h). */
 static struct mmapdemo_twin mmapdemo_twins[] = {
-#ifdef MMAPDEMO_PREPARE_TWINS
 	{
 		.name = "prepare",
 		.prepare = true,
 		.misc = {
 			.minor	= MISC_DYNAMIC_MINOR,
 			.name	= "mmapdemo_prepare",
-			.fops	= &mmapdemo_chardev_prepare_fops,
+			.fops	= MMAPDEMO_CHARDEV_PREPARE_FOPS,
 		},
 	},
-#endif
 	{
 		.name = "legacy",
 		.misc = {
@@ -104,6 +103,8 @@ static void mmapdemo_buffer_free(struct mmapdemo_twin *twin)
 
 static void mmapdemo_twin_destroy(struct mmapdemo_twin *twin)
 {
+	if (!twin->misc.fops)
+		return;
 	misc_deregister(&twin->misc);
 	mmapdemo_twin_reap(twin);
 	mmapdemo_buffer_free(twin);
@@ -113,6 +114,8 @@ static int mmapdemo_twin_create(struct mmapdemo_twin *twin)
 {
 	int err;
 
+	if (!twin->misc.fops)
+		return 0;
 	mmapdemo_twin_init(twin);
 	err = mmapdemo_buffer_alloc(twin);
 	if (err) {
@@ -128,6 +131,30 @@ static int mmapdemo_twin_create(struct mmapdemo_twin *twin)
 	}
 	mmapdemo_debugfs_add(twin);
 	return 0;
+}
+
+/* What this kernel got, from the compile probes: one line at load time. */
+static void mmapdemo_report_features(void)
+{
+	u32 f = mmapdemo_features();
+
+	if (!(f & MMAPDEMO_FEAT_PREPARE_TWINS)) {
+		pr_info("this kernel has no f_op->mmap_prepare: registered the .mmap twins only: /dev/mmapdemo_legacy (%u pages), %s\n",
+			pages, MMAPDEMO_FS_LEGACY);
+		return;
+	}
+	pr_info("registered the .mmap_prepare and .mmap twins: /dev/mmapdemo_prepare, /dev/mmapdemo_legacy (%u pages each), %s, %s\n",
+		pages, MMAPDEMO_FS_PREPARE, MMAPDEMO_FS_LEGACY);
+	pr_info(".mmap_prepare twins: modes FAULT FLAGS%s%s; per-mapping state: %s; error replacement: %s; under overlayfs: %s\n",
+		f & MMAPDEMO_FEAT_MMAP_ACTION ? " REMAP" : "",
+		f & MMAPDEMO_FEAT_MAP_KERNEL_PAGES ? " PAGES" : "",
+		f & MMAPDEMO_FEAT_VM_OPS_MAPPED ? "vm_ops->mapped" :
+		"none (no vm_ops->mapped)",
+		f & MMAPDEMO_FEAT_ERROR_OVERRIDE ? "action.error_override" :
+		f & MMAPDEMO_FEAT_ERROR_HOOK ? "action.error_hook, -EAGAIN only" :
+		"none (no mmap actions)",
+		f & MMAPDEMO_FEAT_STACKED_PREPARE ? "yes" :
+		"no (backing_file_mmap wants .mmap)");
 }
 
 static int __init mmapdemo_init(void)
@@ -148,13 +175,7 @@ static int __init mmapdemo_init(void)
 	err = mmapdemo_fs_register();
 	if (err)
 		goto undo;
-#ifdef MMAPDEMO_PREPARE_TWINS
-	pr_info("registered the .mmap_prepare and .mmap twins: /dev/mmapdemo_prepare, /dev/mmapdemo_legacy (%u pages each), %s, %s\n",
-		pages, MMAPDEMO_FS_PREPARE, MMAPDEMO_FS_LEGACY);
-#else
-	pr_info("this kernel lacks the .mmap_prepare API the twins use (see driver/conftest.h): registered the .mmap twins only: /dev/mmapdemo_legacy (%u pages), %s\n",
-		pages, MMAPDEMO_FS_LEGACY);
-#endif
+	mmapdemo_report_features();
 	return 0;
 undo:
 	while (--i >= 0)

@@ -63,7 +63,10 @@ enum mmapdemo_stage {
 /*
  * error_override is 0 (none) or -4095..-1.  Anything else - an unknown
  * stage, a bad errno or override, MAPPED or an override on the legacy
- * twin, reserved != 0 - is refused with -EINVAL.
+ * twin, reserved != 0 - is refused with -EINVAL.  A request the prepare
+ * twin cannot honour on this kernel (MAPPED without vm_ops->mapped, an
+ * override without mmap actions, or other than -EAGAIN with only
+ * action.error_hook: see MMAPDEMO_FEAT_*) is refused with -EOPNOTSUPP.
  */
 struct mmapdemo_fail {
 	__u32 stage;		/* enum mmapdemo_stage */
@@ -74,7 +77,10 @@ struct mmapdemo_fail {
 
 /* 0xB7 is not in Documentation/userspace-api/ioctl/ioctl-number.rst. */
 #define MMAPDEMO_IOC_MAGIC	0xB7
-/* Set the mode for later mmaps on this open file; -EINVAL if unknown. */
+/*
+ * Set the mode for later mmaps on this open file; -EINVAL if unknown,
+ * -EOPNOTSUPP if this kernel's .mmap_prepare cannot do it (prepare twin).
+ */
 #define MMAPDEMO_IOC_SET_MODE	_IOW(MMAPDEMO_IOC_MAGIC, 1, __u32)
 /* Read the counters of the twin this file belongs to. */
 #define MMAPDEMO_IOC_GET_STATS	_IOR(MMAPDEMO_IOC_MAGIC, 2, struct mmapdemo_stats)
@@ -86,14 +92,48 @@ struct mmapdemo_fail {
  * probes, driver/conftest.sh), as MMAPDEMO_FEAT_* bits.
  */
 #define MMAPDEMO_IOC_GET_FEATURES	_IOR(MMAPDEMO_IOC_MAGIC, 4, __u32)
-/* The kernel has f_op->mmap_prepare (v6.16 and later). */
-#define MMAPDEMO_FEAT_MMAP_PREPARE	0x1U
 /*
- * The .mmap_prepare twins are registered: the kernel also has everything
- * else they use (vm_ops->mapped, vma_flags_t helpers, mmap actions).
+ * Each bit is one step of the .mmap_prepare API that the module's compile
+ * probes found; the first kernel series with it is in brackets.
  */
+/* f_op->mmap_prepare [6.16] */
+#define MMAPDEMO_FEAT_MMAP_PREPARE	0x1U
+/* The .mmap_prepare twins are registered: wherever the hook exists. */
 #define MMAPDEMO_FEAT_PREPARE_TWINS	0x2U
-/* A whole-VMA remap carries VM_PAT ("ar" in VmFlags; x86, before 7.x). */
+/* A whole-VMA remap carries VM_PAT ("ar" in VmFlags; x86, older kernels). */
 #define MMAPDEMO_FEAT_VM_PAT		0x4U
+/*
+ * can_mmap_file() [6.17]: stacked callers (overlayfs, FUSE passthrough,
+ * fs/backing-file.c:backing_file_mmap) accept a backing file that has only
+ * .mmap_prepare; before, they want .mmap and fail with -ENODEV.
+ */
+#define MMAPDEMO_FEAT_STACKED_PREPARE	0x8U
+/*
+ * struct mmap_action, mmap_action_remap_full() [6.19]: MMAPDEMO_MODE_REMAP
+ * on the prepare twins.  Without it SET_MODE refuses REMAP: -EOPNOTSUPP.
+ */
+#define MMAPDEMO_FEAT_MMAP_ACTION	0x10U
+/*
+ * action.error_hook [6.19, removed in 7.2]: an error override is a fixed
+ * function, so SET_FAIL offers error_override -EAGAIN only; any other
+ * override gets -EOPNOTSUPP.
+ */
+#define MMAPDEMO_FEAT_ERROR_HOOK	0x20U
+/* desc->vma_flags and vma_desc_set_flags() [7.0] */
+#define MMAPDEMO_FEAT_VMA_FLAGS		0x40U
+/*
+ * vm_ops->mapped() [7.1]: the prepare twins keep per-mapping state and
+ * SET_FAIL accepts MMAPDEMO_FAIL_MAPPED.  Without it the prepare twins
+ * keep none (mapped_calls and live_objects stay 0) and MAPPED gets
+ * -EOPNOTSUPP.
+ */
+#define MMAPDEMO_FEAT_VM_OPS_MAPPED	0x80U
+/*
+ * mmap_action_map_kernel_pages_full() [7.1]: MMAPDEMO_MODE_PAGES on the
+ * prepare twins.  Without it SET_MODE refuses PAGES: -EOPNOTSUPP.
+ */
+#define MMAPDEMO_FEAT_MAP_KERNEL_PAGES	0x100U
+/* action.error_override [7.2]: any override -4095..-1. */
+#define MMAPDEMO_FEAT_ERROR_OVERRIDE	0x200U
 
 #endif /* _UAPI_MMAPDEMO_H */
