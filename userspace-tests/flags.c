@@ -83,9 +83,9 @@ FIXTURE_SETUP(flags)
 
 	self->psz = getpagesize();
 	self->other = -1;
-	if (!(mmapdemo_features() & MMAPDEMO_FEAT_PREPARE_TWINS)) {
+	if (prepare_lacks(variant->mode, 0, 0)) {
 		if (variant->prepare)
-			SKIP(return, NO_PREPARE_TWINS);
+			SKIP(return, "%s", prepare_lacks(variant->mode, 0, 0));
 		other = NULL;	/* nothing to compare with */
 	}
 	ASSERT_GE(module_pages(), 3);

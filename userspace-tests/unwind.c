@@ -115,9 +115,12 @@ UNWIND(legacy_pages_exit,	false, PAGES, EXIT, 0, EIO, 0, 0);
 FIXTURE_SETUP(unwind)
 {
 	const char *dev = variant->prepare ? MMAPDEMO_DEV_PREPARE : MMAPDEMO_DEV_LEGACY;
+	const char *lacks = variant->prepare ?
+		prepare_lacks(variant->mode, variant->stage, variant->override) :
+		NULL;
 
-	if (twin_missing(variant->prepare))
-		SKIP(return, NO_PREPARE_TWINS);
+	if (lacks)
+		SKIP(return, "%s", lacks);
 	self->psz = getpagesize();
 	ASSERT_GE(module_pages(), 4);
 	self->fd = twin_open(dev, O_RDWR, variant->mode);
@@ -447,6 +450,70 @@ TEST_F(merged, failure_behind_a_merge)
 }
 
 /*
+ * Does a failed mmap() give back its commit charge?  A private writable
+ * mapping is charged in mm/vma.c:__mmap_setup (accountable_mapping,
+ * security_vm_enough_memory_mm) before any hook runs.  A failing .mmap
+ * goes to unacct_error in every series; a failing .mmap_prepare does only
+ * from 7.2 (kernel_keeps_charge_of_failed_prepare in vma.h): 6.16 to 7.1
+ * keep the charge for good.  Committed_AS (fs/proc/meminfo.c,
+ * vm_memory_committed: an exact percpu_counter_sum) shows it.
+ */
+#define CHARGE_MAPS	64
+#define CHARGE_LEN	(1UL << 20)
+
+FIXTURE(charge) {
+	int fd;
+};
+
+FIXTURE_VARIANT(charge) {
+	bool prepare;
+};
+
+FIXTURE_VARIANT_ADD(charge, prepare) { .prepare = true };
+FIXTURE_VARIANT_ADD(charge, legacy) { .prepare = false };
+
+FIXTURE_SETUP(charge)
+{
+	const char *dev = variant->prepare ? MMAPDEMO_DEV_PREPARE : MMAPDEMO_DEV_LEGACY;
+
+	if (twin_missing(variant->prepare))
+		SKIP(return, NO_PREPARE_TWINS);
+	self->fd = twin_open(dev, O_RDWR, MMAPDEMO_MODE_FAULT);
+	ASSERT_GE(self->fd, 0) TH_LOG("%s: %s", dev, strerror(errno));
+}
+
+FIXTURE_TEARDOWN(charge)
+{
+	close(self->fd);
+}
+
+TEST_F(charge, failed_hook_returns_commit_charge)
+{
+	long before, after, kept;
+	int i, err;
+	void *p;
+
+	before = meminfo_kb("Committed_AS");
+	ASSERT_LE(0, before);
+	for (i = 0; i < CHARGE_MAPS; i++) {
+		/* fails at hook entry, before the range check: any length */
+		ASSERT_EQ(0, twin_set_fail(self->fd, ENTRY, -EIO, 0));
+		p = mmap(NULL, CHARGE_LEN, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE, self->fd, 0);
+		err = errno;
+		ASSERT_EQ(MAP_FAILED, p);
+		ASSERT_EQ(EIO, err);
+	}
+	after = meminfo_kb("Committed_AS");
+	kept = variant->prepare && kernel_keeps_charge_of_failed_prepare() ?
+		CHARGE_MAPS * (CHARGE_LEN >> 10) : 0;
+	/* less than one mapping of noise from anything else in the guest */
+	EXPECT_LT(labs(after - before - kept), (long)(CHARGE_LEN >> 11))
+		TH_LOG("Committed_AS grew by %ld kB, expected %ld kB",
+		       after - before, kept);
+}
+
+/*
  * MMAPDEMO_IOC_SET_FAIL validation (driver/common.c:mmapdemo_fail_check).
  * A bad error_override must never reach mm/util.c:check_mmap_action,
  * which would WARN; vm-run fails the run on any WARNING in the log.
@@ -503,12 +570,12 @@ TEST_F(set_fail, bad_requests_are_einval)
 		EXPECT_EQ(EINVAL, errno) TH_LOG("request %u", i);
 	}
 	/* the legacy twin has no ->mapped and no action to override */
-	EXPECT_EQ(variant->prepare ? 0 : -1,
-		  twin_set_fail(self->fd, MAPPED, -EIO, 0));
-	EXPECT_EQ(variant->prepare ? 0 : -1,
-		  twin_set_fail(self->fd, ENTRY, -EIO, -EAGAIN));
-	if (!variant->prepare)
+	if (!variant->prepare) {
+		EXPECT_EQ(-1, twin_set_fail(self->fd, MAPPED, -EIO, 0));
 		EXPECT_EQ(EINVAL, errno);
+		EXPECT_EQ(-1, twin_set_fail(self->fd, ENTRY, -EIO, -EAGAIN));
+		EXPECT_EQ(EINVAL, errno);
+	}
 	/* the extremes of the range are fine */
 	EXPECT_EQ(0, twin_set_fail(self->fd, EXIT, -4095, 0));
 	EXPECT_EQ(0, twin_set_fail(self->fd, ENTRY, -1, 0));
@@ -519,6 +586,53 @@ TEST_F(set_fail, bad_requests_are_einval)
 	munmap(p, getpagesize());
 	after = twin_stats(self->fd);
 	EXPECT_EQ(before.injected, after.injected);
+}
+
+/*
+ * What the prepare twin cannot do on this kernel's API it refuses with
+ * EOPNOTSUPP (driver/common.c:mmapdemo_fail_check, mmapdemo_set_mode),
+ * and does everything else; the MMAPDEMO_FEAT_* bits say which is which
+ * (uapi/mmapdemo.h: ->mapped 7.1; actions 6.19, where error_hook offers
+ * only -EAGAIN; error_override 7.2; map kernel pages 7.1).
+ */
+TEST_F(set_fail, generation_refusals)
+{
+	static const struct {
+		__u32 stage;
+		int override;		/* positive errno, 0 = none */
+	} req[] = {
+		{ MAPPED, 0 },
+		{ ENTRY, EAGAIN },
+		{ ENTRY, EBUSY },
+		{ MAPPED, EAGAIN },
+	};
+	__u32 mode;
+	unsigned int i;
+	int rc;
+
+	if (!variant->prepare)
+		SKIP(return, "the legacy twin can do all of it on every kernel");
+	for (i = 0; i < sizeof(req) / sizeof(req[0]); i++) {
+		const char *lacks = prepare_lacks(MMAPDEMO_MODE_FAULT,
+						  req[i].stage, req[i].override);
+
+		rc = twin_set_fail(self->fd, req[i].stage, -EIO,
+				   -req[i].override);
+		EXPECT_EQ(lacks ? -1 : 0, rc) TH_LOG("request %u: %s", i,
+						    lacks ?: "expected to work");
+		if (lacks)
+			EXPECT_EQ(EOPNOTSUPP, errno) TH_LOG("request %u", i);
+	}
+	EXPECT_EQ(0, twin_set_fail(self->fd, MMAPDEMO_FAIL_NONE, 0, 0));
+	for (mode = MMAPDEMO_MODE_FAULT; mode <= MMAPDEMO_MODE_PAGES; mode++) {
+		const char *lacks = prepare_lacks(mode, 0, 0);
+
+		rc = twin_set_mode(self->fd, mode);
+		EXPECT_EQ(lacks ? -1 : 0, rc) TH_LOG("mode %u: %s", mode,
+						    lacks ?: "expected to work");
+		if (lacks)
+			EXPECT_EQ(EOPNOTSUPP, errno) TH_LOG("mode %u", mode);
+	}
 }
 
 /* Armed per open file: another open file of the same twin is unaffected. */

@@ -86,6 +86,27 @@ unsigned int mmapdemo_features(void)
 	return features;
 }
 
+const char *prepare_lacks(__u32 mode, __u32 stage, int override)
+{
+	if (!has_feature(MMAPDEMO_FEAT_PREPARE_TWINS))
+		return NO_PREPARE_TWINS;
+	if (mode == MMAPDEMO_MODE_REMAP && !has_feature(MMAPDEMO_FEAT_MMAP_ACTION))
+		return "no struct mmap_action (6.19): .mmap_prepare cannot remap PFNs";
+	if (mode == MMAPDEMO_MODE_PAGES &&
+	    !has_feature(MMAPDEMO_FEAT_MAP_KERNEL_PAGES))
+		return "no mmap_action_map_kernel_pages (7.1): .mmap_prepare cannot insert pages";
+	if (stage == MMAPDEMO_FAIL_MAPPED &&
+	    !has_feature(MMAPDEMO_FEAT_VM_OPS_MAPPED))
+		return "no vm_ops->mapped (7.1): nothing to fail after the VMA exists";
+	if (override && !has_feature(MMAPDEMO_FEAT_ERROR_OVERRIDE)) {
+		if (!has_feature(MMAPDEMO_FEAT_ERROR_HOOK))
+			return "no mmap_action (6.19): no error_hook or error_override to replace an error";
+		if (override != EAGAIN)
+			return "only action.error_hook (6.19-7.1): the twin offers override EAGAIN only";
+	}
+	return NULL;
+}
+
 long module_pages(void)
 {
 	FILE *f = fopen("/sys/module/mmapdemo/parameters/pages", "r");
@@ -271,4 +292,20 @@ long vm_size(void)
 	if (!p || sscanf(p + 8, "%ld", &kb) != 1)
 		return -1;
 	return kb * 1024;
+}
+
+long meminfo_kb(const char *name)
+{
+	static char buf[8192];
+	char key[64];
+	const char *p;
+	long kb;
+
+	if (read_all("/proc/meminfo", buf, sizeof(buf)) < 0)
+		return -1;
+	snprintf(key, sizeof(key), "\n%s:", name);
+	p = strstr(buf, key);
+	if (!p || sscanf(p + strlen(key), "%ld", &kb) != 1)
+		return -1;
+	return kb;
 }

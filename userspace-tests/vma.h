@@ -55,6 +55,57 @@ static inline int twin_missing(int prepare)
 	return prepare && !(mmapdemo_features() & MMAPDEMO_FEAT_PREPARE_TWINS);
 }
 
+static inline int has_feature(unsigned int feat)
+{
+	return !!(mmapdemo_features() & feat);
+}
+
+/*
+ * Does the prepare twin keep per-mapping state?  Only with vm_ops->mapped
+ * (7.1): before it nothing of a .mmap_prepare driver runs once per new
+ * VMA, so the twin keeps none and mapped_calls, live_objects stay 0.
+ */
+static inline int prepare_keeps_state(void)
+{
+	return has_feature(MMAPDEMO_FEAT_VM_OPS_MAPPED);
+}
+
+/*
+ * Does the kernel write desc->vm_ops and desc->private_data onto the VMA
+ * that a .mmap_prepare mmap() merged into?  6.16 to 7.1 do:
+ * mm/vma.c:__mmap_region calls set_vma_user_defined_fields() on the new
+ * or merged VMA (6.16.12:mm/vma.c:2627-2628, 7.1.13:mm/vma.c:2777-2778),
+ * so the neighbour's vm_private_data becomes this mmap's NULL.  7.2 sets
+ * them on a new VMA only (7.2.12:mm/vma.c:2805-2806).  That change came
+ * with action.error_override (7.2), the probe that tells the two apart.
+ */
+static inline int kernel_overwrites_merged_private(void)
+{
+	return has_feature(MMAPDEMO_FEAT_MMAP_PREPARE) &&
+	       !has_feature(MMAPDEMO_FEAT_ERROR_OVERRIDE);
+}
+
+/*
+ * Does a failing .mmap_prepare keep the mapping's commit charge?  6.16 to
+ * 7.1 do: mm/vma.c:__mmap_region sends a hook error to abort_munmap, past
+ * unacct_error (6.16.12:mm/vma.c:2610-2611, 2635-2639; 7.1.13:mm/vma.c:
+ * 2756-2757, 2795-2803).  7.2 sends it to unacct_error (7.2.12:mm/vma.c:
+ * 2782-2785), in the same release as action.error_override.
+ */
+static inline int kernel_keeps_charge_of_failed_prepare(void)
+{
+	return has_feature(MMAPDEMO_FEAT_MMAP_PREPARE) &&
+	       !has_feature(MMAPDEMO_FEAT_ERROR_OVERRIDE);
+}
+
+/*
+ * Why the prepare twin cannot be asked to map in mode, fail at stage or
+ * replace an error with -override on this kernel: a SKIP reason naming
+ * the missing API, or NULL if it can.  The module refuses each of these
+ * with EOPNOTSUPP (uapi/mmapdemo.h, MMAPDEMO_FEAT_*).
+ */
+const char *prepare_lacks(__u32 mode, __u32 stage, int override);
+
 /* The "pages" parameter of the loaded module, or -1. */
 long module_pages(void);
 
@@ -105,6 +156,9 @@ int probe_read(const volatile void *p, unsigned char *val);
  * what that call did.  The length, or -1 (also if buf is too small).
  */
 long maps_snapshot(char *buf, size_t size);
+
+/* A "Name:  N kB" line of /proc/meminfo, in kB, no malloc; -1 on error. */
+long meminfo_kb(const char *name);
 
 /* VmSize of /proc/self/status in bytes (mm->total_vm), no malloc; -1. */
 long vm_size(void);
