@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -247,6 +248,32 @@ TEST_F(vmflags, fault_mode)
 	EXPECT_EQ((unsigned long)p + len, v.end);
 	EXPECT_STREQ(variant->expect, v.flags);
 	munmap(p, len);
+}
+
+/*
+ * What the module's compile probes found (MMAPDEMO_IOC_GET_FEATURES), for
+ * the log (scripts/api-table reads the line) and checked against what
+ * the module registered: the prepare twins exist exactly where the
+ * probes found f_op->mmap_prepare, and each later API step implies the
+ * hook.
+ */
+TEST(features)
+{
+	unsigned int f = mmapdemo_features();
+	int prepare = access(MMAPDEMO_DEV_PREPARE, F_OK) == 0;
+
+	printf("# features: %#x\n", f);
+	fflush(stdout);
+	EXPECT_EQ(prepare, has_feature(MMAPDEMO_FEAT_MMAP_PREPARE));
+	EXPECT_EQ(prepare, has_feature(MMAPDEMO_FEAT_PREPARE_TWINS));
+	if (!prepare)
+		EXPECT_EQ(0u, f & ~MMAPDEMO_FEAT_VM_PAT);
+	/* error_hook (6.19) and error_override (7.2) never together */
+	EXPECT_FALSE(has_feature(MMAPDEMO_FEAT_ERROR_HOOK) &&
+		     has_feature(MMAPDEMO_FEAT_ERROR_OVERRIDE));
+	/* map kernel pages (7.1) is an mmap action (6.19) */
+	if (has_feature(MMAPDEMO_FEAT_MAP_KERNEL_PAGES))
+		EXPECT_TRUE(has_feature(MMAPDEMO_FEAT_MMAP_ACTION));
 }
 
 TEST_HARNESS_MAIN

@@ -384,9 +384,11 @@ FIXTURE_VARIANT_ADD(merged, legacy_exit) { false, EXIT, false, 0 };
 FIXTURE_SETUP(merged)
 {
 	const char *dev = variant->prepare ? MMAPDEMO_DEV_PREPARE : MMAPDEMO_DEV_LEGACY;
+	const char *lacks = variant->prepare ?
+		prepare_lacks(MMAPDEMO_MODE_FAULT, variant->stage, 0) : NULL;
 
-	if (twin_missing(variant->prepare))
-		SKIP(return, NO_PREPARE_TWINS);
+	if (lacks)
+		SKIP(return, "%s", lacks);
 	self->psz = getpagesize();
 	ASSERT_GE(module_pages(), 4);
 	self->fd = twin_open(dev, O_RDWR, MMAPDEMO_MODE_FAULT);
