@@ -103,9 +103,11 @@ struct mmapdemo_fail {
 /* A whole-VMA remap carries VM_PAT ("ar" in VmFlags; x86, older kernels). */
 #define MMAPDEMO_FEAT_VM_PAT		0x4U
 /*
- * can_mmap_file() [6.17]: stacked callers (overlayfs, FUSE passthrough,
- * fs/backing-file.c:backing_file_mmap) accept a backing file that has only
- * .mmap_prepare; before, they want .mmap and fail with -ENODEV.
+ * can_mmap_file() [6.17]: the callers that check for an mmap hook accept a
+ * file that has only .mmap_prepare.  Before, they want .mmap: stacked
+ * callers (overlayfs, FUSE passthrough: fs/backing-file.c:
+ * backing_file_mmap) fail with -ENODEV, execve (fs/binfmt_elf.c:
+ * load_elf_binary) with -ENOEXEC.
  */
 #define MMAPDEMO_FEAT_STACKED_PREPARE	0x8U
 /*
