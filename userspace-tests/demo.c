@@ -53,15 +53,18 @@ struct twin {
 	const char *ovl_rw;	/* the overlay's tmpfs for upper and work */
 	int root;		/* the mount's root directory, -1 if none */
 	bool ovl_up;		/* the overlay is mounted */
+	bool prepare;		/* a .mmap_prepare twin */
 };
 
 static struct twin twins[] = {
-	{ .name = "prepare", .path = MMAPDEMO_DEV_PREPARE, .root = -1 },
+	{ .name = "prepare", .path = MMAPDEMO_DEV_PREPARE, .root = -1,
+	  .prepare = true },
 	{ .name = "legacy", .path = MMAPDEMO_DEV_LEGACY, .root = -1 },
 	{ .name = "fs_prepare", .path = "/tmp/demo-fs-prepare/f",
 	  .fs = MMAPDEMO_FS_PREPARE, .dir = "/tmp/demo-fs-prepare",
 	  .ovl = "/tmp/demo-fs-prepare.ovl",
-	  .ovl_rw = "/tmp/demo-fs-prepare.ovl-rw", .root = -1 },
+	  .ovl_rw = "/tmp/demo-fs-prepare.ovl-rw", .root = -1,
+	  .prepare = true },
 	{ .name = "fs_legacy", .path = "/tmp/demo-fs-legacy/f",
 	  .fs = MMAPDEMO_FS_LEGACY, .dir = "/tmp/demo-fs-legacy",
 	  .ovl = "/tmp/demo-fs-legacy.ovl",
@@ -74,6 +77,15 @@ static struct twin twins[] = {
 static unsigned int twin_modes(const struct twin *tw)
 {
 	return tw->fs ? MMAPDEMO_MODE_FLAGS + 1 : MMAPDEMO_MODE_PAGES + 1;
+}
+
+/*
+ * Why this kernel's prepare twin cannot map in mode (vma.c:prepare_lacks),
+ * or NULL; a twin this kernel lacks altogether is left out of the demo.
+ */
+static const char *twin_lacks(const struct twin *tw, __u32 mode)
+{
+	return tw->prepare ? prepare_lacks(mode, 0, 0) : NULL;
 }
 
 /*
@@ -400,7 +412,8 @@ static int unwind_cells(const struct twin *tw, __u32 mode,
 		o.set_err = -1;
 	snprintf(buf, size, "%s | %s | %s | %s | %s | %ld |",
 		 err_name(u.err),
-		 o.set_err > 0 ? "SET_FAIL: EINVAL" :
+		 o.set_err > 0 ? (o.set_err == EOPNOTSUPP ? "SET_FAIL: EOPNOTSUPP" :
+				  "SET_FAIL: EINVAL") :
 		 o.set_err ? "-" : err_name(o.err),
 		 u.old, u.close ? "yes" : "no", u.leaked ? "YES" : "no",
 		 u.injected);
@@ -426,9 +439,13 @@ static int unwind_table(void)
 			const struct twin *tw = &twins[t];
 
 			if ((pt->fs_only && !tw->fs) ||
-			    (pt->overlay && !tw->ovl_up))
+			    (pt->overlay && !tw->ovl_up) ||
+			    twin_lacks(tw, MMAPDEMO_MODE_FAULT))
 				continue;
 			modes = pt->modes < twin_modes(tw) ? pt->modes : twin_modes(tw);
+			/* REMAP, PAGES: the first modes a kernel may lack */
+			while (modes > 1 && twin_lacks(tw, modes - 1))
+				modes--;
 			same = modes > 1;
 			for (m = 0; m < modes; m++) {
 				if (unwind_cells(tw, m, pt, cells[m],
@@ -453,7 +470,8 @@ int main(void)
 
 	uname(&u);
 	for (t = 0; t < NR_TWINS; t++) {
-		if (twins[t].fs && fs_up(&twins[t], module_pages())) {
+		if (twins[t].fs && !twin_lacks(&twins[t], MMAPDEMO_MODE_FAULT) &&
+		    fs_up(&twins[t], module_pages())) {
 			perror(twins[t].fs);
 			ret = 1;
 			goto out;
@@ -468,8 +486,15 @@ int main(void)
 	printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
 	for (m = 0; m < 4; m++) {
 		for (t = 0; t < NR_TWINS; t++) {
-			if (m >= twin_modes(&twins[t]))
+			if (m >= twin_modes(&twins[t]) ||
+			    twin_lacks(&twins[t], MMAPDEMO_MODE_FAULT))
 				continue;
+			if (twin_lacks(&twins[t], m)) {
+				printf("| %s | %s | no: %s | | | | | | | | |\n",
+				       mode_names[m], twins[t].name,
+				       twin_lacks(&twins[t], m));
+				continue;
+			}
 			memset(&r, 0, sizeof(r));
 			fd = twin_open(twins[t].path, O_RDWR, m);
 			if (fd < 0 || two_adjacent(fd, &r) || scale(fd, &r)) {
@@ -494,7 +519,7 @@ int main(void)
 	}
 out:
 	for (t = 0; t < NR_TWINS; t++)
-		if (twins[t].fs)
+		if (twins[t].fs && !twin_lacks(&twins[t], MMAPDEMO_MODE_FAULT))
 			fs_down(&twins[t]);
 	return ret;
 }
