@@ -1,27 +1,27 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# make            build mmapdemo.ko and the test programs (in the trixie chroot)
-# make check      lint, then for each kernel of MATRIX: build, boot under QEMU,
-#                 run the test suite; ends with "N passed, N failed, N skipped"
-# make demo       boot the kernel under QEMU and print the twins side by side
-# make lint       checkpatch --strict, sparse (C=2), W=1, shellcheck
-# make readme     make demo, then copy its tables into README.md
-# make install    modules_install (honours INSTALL_MOD_PATH) and the udev rule
-# make dkms-check dkms add/build/install in the chroot for two kernels
-#
-# Variables: CACHE (default /var/cache/mmapdemo); MATRIX (default: newest
-# previous 6.12); KVER (one kernel: an ABI such as 7.3.4+deb13-amd64 or an
-# alias: newest, previous, 6.12); KDIR and KERNEL_IMAGE (your own kernel:
-# a prepared build tree and its bzImage); VMRUN_FLAGS (passed to vm-run).
+# The module, its tests, and the test matrix under QEMU.  `make help` lists
+# the targets and variables: it prints the "## " comments of this file.
 
 CACHE ?= /var/cache/mmapdemo
-MATRIX ?= newest previous 6.12
+MATRIX ?= 6.12 6.16 6.17 6.18 6.19 7.0 7.1 previous newest
 BUILD := $(CURDIR)/build
+RESULTS := $(BUILD)/results
 K := $(or $(KVER),newest)
 
-# scripts/setup is quick when everything is cached; it writes ROOT,
-# SETUP_KVER, SETUP_KERNEL_IMAGE, KMODS and KSRC to build/setup-K.mk.
-ifneq ($(filter-out clean help,$(or $(MAKECMDGOALS),all)),)
+# A kernel of your own (KDIR and/or KERNEL_IMAGE given) replaces the matrix.
+OWN_KERNEL := $(filter command line environment,$(origin KDIR) $(origin KERNEL_IMAGE))
+ifneq ($(KVER)$(OWN_KERNEL),)
+MATRIX := $(K)
+endif
+
+# The set-up this make works with: ROOT, SETUP_KVER, SETUP_KERNEL_IMAGE, KMODS
+# and KSRC.  check runs scripts/setup itself, kernel by kernel, and gives its
+# sub-makes the file of theirs in SETUP_MK; any other goal runs it here for
+# KVER (default newest).  scripts/setup is quick when everything is cached.
+ifneq ($(SETUP_MK),)
+include $(SETUP_MK)
+else ifneq ($(filter-out check check-% clean help,$(or $(MAKECMDGOALS),all)),)
 $(shell CACHE='$(CACHE)' KVER='$(K)' scripts/setup --env $(BUILD)/setup-$(K).mk >&2)
 ifneq ($(.SHELLSTATUS),0)
 $(error scripts/setup failed)
@@ -29,11 +29,6 @@ endif
 include $(BUILD)/setup-$(K).mk
 endif
 
-# A kernel of your own (KDIR and/or KERNEL_IMAGE given) replaces the matrix.
-OWN_KERNEL := $(filter command line environment,$(origin KDIR) $(origin KERNEL_IMAGE))
-ifneq ($(KVER)$(OWN_KERNEL),)
-MATRIX := $(K)
-endif
 KDIR ?= /usr/lib/modules/$(SETUP_KVER)/build
 KERNEL_IMAGE ?= $(SETUP_KERNEL_IMAGE)
 KNAME := $(if $(OWN_KERNEL),own-kernel,$(SETUP_KVER))
@@ -54,17 +49,40 @@ TEST_LIB := userspace-tests/vma.c
 TEST_PROGS := $(filter-out $(TEST_LIB),$(wildcard userspace-tests/*.c))
 TEST_BINS := $(patsubst userspace-tests/%.c,$(BUILD)/tests/%,$(TEST_PROGS))
 
-.PHONY: all module tests check check-kernel demo readme lint install \
-	dkms-check clean help
-all: module tests
+.PHONY: all module tests check check-locked check-run check-tests check-lint check-lint-run \
+	check-kernel demo readme lint install dkms-check clean help
+all: module tests ## build mmapdemo.ko and the test programs (in the trixie chroot)
 
-# Kbuild decides what to rebuild (a new kernel changes every command line).
-module:
-	$(CHROOT) make -C $(KDIR) M=$(CURDIR) W=1 modules
-	@mkdir -p $(OUT)
-	cp mmapdemo.ko $(OUT)/mmapdemo.ko
+# The module of each kernel is built out of the source tree, in OUT/src: a
+# copy of what Kbuild reads, mtimes kept, so that Kbuild sees what changed;
+# driver/conftest.h, its compile probes' answers, is generated there too.
+# Kbuild takes seconds even with nothing to do (the probes rerun), so make
+# calls it only when a source, the kernel's build tree or the command is
+# newer than the module.  The stamp holds the command and the list of
+# sources, and changes with either.
+module_sources = $(shell cd $(1) 2>/dev/null && find Kbuild driver -type f \
+	\( -name Kbuild -o -name Makefile -o -name '*.[ch]' -o -name '*.sh' \) \
+	! -name '*.mod.c' ! -path driver/conftest.h 2>/dev/null | LC_ALL=C sort)
+MODULE_SRCS := $(call module_sources,.)
+KOBJ := $(OUT)/src
+KBUILD := make -C $(KDIR) M=$(KOBJ) W=1
+ifneq ($(ROOT),)
+ifneq ($(file <$(OUT)/kbuild.stamp),$(ROOT) $(KBUILD) $(MODULE_SRCS))
+$(shell mkdir -p $(OUT))
+$(file >$(OUT)/kbuild.stamp,$(ROOT) $(KBUILD) $(MODULE_SRCS))
+endif
+endif
 
-tests: $(TEST_BINS) $(BUILD)/tests/run-all
+module: $(OUT)/mmapdemo.ko ## the module alone, in build/KVER/
+$(OUT)/mmapdemo.ko: $(MODULE_SRCS) $(OUT)/kbuild.stamp \
+		$(wildcard $(KDIR)/.config $(KDIR)/Module.symvers)
+	@mkdir -p $(KOBJ)
+	@rm -f $(addprefix $(KOBJ)/,$(filter-out $(MODULE_SRCS),$(call module_sources,$(KOBJ))))
+	@cp -a --parents $(MODULE_SRCS) $(KOBJ)/
+	$(CHROOT) $(KBUILD) modules
+	cp $(KOBJ)/mmapdemo.ko $@
+
+tests: $(TEST_BINS) $(BUILD)/tests/run-all ## the test programs alone
 $(BUILD)/tests/%: userspace-tests/%.c $(TEST_LIB) userspace-tests/vma.h driver/uapi/mmapdemo.h
 	@mkdir -p $(@D)
 	$(CHROOT) gcc-14 $(TEST_CFLAGS) -o $@ $< $(TEST_LIB)
@@ -72,49 +90,137 @@ $(BUILD)/tests/run-all: userspace-tests/run-all
 	@mkdir -p $(@D)
 	install -m 755 $< $@
 
-# Lint once, then every kernel; a kernel whose build fails counts as failed.
-check: tests
-	@rm -rf $(BUILD)/results && mkdir -p $(BUILD)/results
-	@scripts/lint --root $(ROOT) --ksrc $(KSRC) --kdir $(KDIR) \
-		>$(BUILD)/results/lint.log 2>&1; \
-	scripts/ktap-summary --label lint --save $(BUILD)/results/lint.counts \
-		--status $$? $(BUILD)/results/lint.log || true
-	@for k in $(MATRIX); do \
-		$(MAKE) --no-print-directory check-kernel KVER=$$k || true; \
-	done
-	@scripts/ktap-summary --total $(BUILD)/results/*.counts
+# scripts/lint runs Kbuild's clean in the tree it lives in, and that clean
+# deletes every object file below the tree, build/*/src included.  So lint
+# runs in a copy, build/lint; git, given the repository, still lists the
+# files to check as it would in place.
+LINT_GIT = $(if $(GIT_TOP),GIT_DIR=$(GIT_TOP) GIT_WORK_TREE=$(BUILD)/lint,GIT_CEILING_DIRECTORIES=$(BUILD))
+GIT_TOP = $(shell git rev-parse --absolute-git-dir 2>/dev/null)
+LINT = rm -rf $(BUILD)/lint && mkdir -p $(BUILD)/lint && \
+	cp -a --parents $(MODULE_SRCS) $(wildcard scripts/* userspace-tests/* .ci/*) \
+		$(BUILD)/lint/ && \
+	$(LINT_GIT) $(BUILD)/lint/scripts/lint --root $(ROOT) --ksrc $(KSRC) --kdir $(KDIR)
 
+lint: ## checkpatch --strict, sparse (C=2), W=1, shellcheck
+	@$(LINT)
+
+# make check, in three steps:
+# 1. check-setup-ALIAS, one at a time (they take a lock anyway), for each
+#    kernel of MATRIX and KVER (lint's kernel; default newest).  Each kernel
+#    to run gets a line "NAME ALIAS" in RESULTS/kernels (NAME: its ABI, or
+#    own-kernel) and counts as one failure until it has run.  A kernel whose
+#    set-up fails gets "ALIAS -" and its count at once: a skip if set-up
+#    says it is not available (status 3), else a failure.
+# 2. check-run: lint and each kernel's build and boot, CHECK_JOBS at a time
+#    (a guest under TCG keeps one CPU busy); each prints its output as one
+#    block when done.
+# 3. a line per kernel, and the totals.
+# One make check at a time in a tree: a second one waits for the first.
+CHECK_SETUPS := $(MATRIX) $(filter-out $(MATRIX),$(K))
+CHECK_JOBS ?= 2
+check: ## lint, then for each kernel of MATRIX: build, boot under QEMU,
+##                 run the test suite; a line per kernel, then the totals
+	@mkdir -p $(BUILD) && flock -n $(BUILD)/.check.lock true || \
+		echo "check: waiting for the make check already running in $(CURDIR)"
+	@flock $(BUILD)/.check.lock $(MAKE) --no-print-directory check-locked
+check-locked:
+	@rm -rf $(RESULTS) && mkdir -p $(RESULTS) && : >$(RESULTS)/kernels
+	@echo "0 1 0 lint" >$(RESULTS)/lint.counts
+	@$(MAKE) --no-print-directory -j1 $(addprefix check-setup-,$(CHECK_SETUPS))
+	@$(MAKE) --no-print-directory -k -j$(CHECK_JOBS) -Otarget check-run || true
+	@scripts/ktap-summary --total $(RESULTS)/lint.counts \
+		$$(awk '{ print "$(RESULTS)/" $$1 ".counts" }' $(RESULTS)/kernels)
+
+check-setup-%:
+	@{ CACHE='$(CACHE)' KVER='$*' scripts/setup --env $(BUILD)/setup-$*.mk 2>&1; \
+	  echo $$? >$(RESULTS)/setup-$*.rc; } | tee $(RESULTS)/setup-$*.log >&2
+	@rc=$$(cat $(RESULTS)/setup-$*.rc); \
+	if [ "$$rc" = 0 ]; then \
+		name=$(if $(OWN_KERNEL),own-kernel,$$(sed -n 's/^SETUP_KVER := //p' $(BUILD)/setup-$*.mk)); \
+		if [ -z "$(filter $*,$(MATRIX))" ]; then :; \
+		elif grep -q "^$$name " $(RESULTS)/kernels; then \
+			echo "check: $* is $$name, already in the matrix"; \
+		else \
+			echo "$$name $*" >>$(RESULTS)/kernels; \
+			echo "0 1 0 $$name" >$(RESULTS)/$$name.counts; \
+		fi; \
+	else \
+		if [ "$$rc" = 3 ]; then \
+			why=$$(sed -n 's/^setup: not available: //p' $(RESULTS)/setup-$*.log | tail -n 1); \
+			echo "not ok - $*: not available ($$why) # SKIP"; \
+		else \
+			echo "not ok - $*: set-up failed (status $$rc, log: $(RESULTS)/setup-$*.log)"; \
+		fi >$(RESULTS)/$*.checks; \
+		[ -z "$(filter $*,$(K))" ] || \
+			echo "not ok - lint: no set-up for $*" >$(RESULTS)/lint.checks; \
+		if [ -n "$(filter $*,$(MATRIX))" ]; then \
+			echo "$* -" >>$(RESULTS)/kernels; \
+			scripts/ktap-summary --label $* --save $(RESULTS)/$*.counts \
+				$(RESULTS)/$*.checks || true; \
+		fi; \
+	fi
+
+# The sub-make of step 2.  The tests are built once, with the set-up of
+# lint's kernel if it has one, else that of the first kernel to run.
+ifneq ($(filter check-run,$(MAKECMDGOALS)),)
+CHECK_KERNELS := $(shell awk '$$2 != "-" { print $$2 }' $(RESULTS)/kernels)
+CHECK_OK := $(foreach a,$(CHECK_SETUPS),$(if $(filter 0,$(file <$(RESULTS)/setup-$(a).rc)),$(a)))
+CHECK_BASE := $(firstword $(filter $(K),$(CHECK_OK)) $(CHECK_KERNELS))
+endif
+check-run: check-lint $(addprefix check-kernel-,$(CHECK_KERNELS))
+check-tests:
+	@$(MAKE) --no-print-directory tests SETUP_MK=$(BUILD)/setup-$(CHECK_BASE).mk \
+		>$(RESULTS)/tests.log 2>&1 || \
+		{ tail -n 30 $(RESULTS)/tests.log; echo "check: building the tests failed"; exit 1; }
+check-kernel-%: check-tests
+	@$(MAKE) --no-print-directory check-kernel SETUP_MK=$(BUILD)/setup-$*.mk
+
+check-lint:
+	@if [ -f $(RESULTS)/lint.checks ]; then \
+		scripts/ktap-summary --label lint --save $(RESULTS)/lint.counts \
+			$(RESULTS)/lint.checks; \
+	else \
+		$(MAKE) --no-print-directory check-lint-run SETUP_MK=$(BUILD)/setup-$(K).mk; \
+	fi || true
+check-lint-run:
+	@$(LINT) >$(RESULTS)/lint.log 2>&1; \
+	scripts/ktap-summary --label lint --save $(RESULTS)/lint.counts \
+		--status $$? $(RESULTS)/lint.log || true
+
+# One kernel: build (a failure counts as one failed test), boot, count.
 check-kernel:
-	@echo "0 1 0" >$(BUILD)/results/$(KNAME).counts
-	@$(MAKE) --no-print-directory module >$(BUILD)/results/$(KNAME).build.log 2>&1 || \
-		{ tail -n 30 $(BUILD)/results/$(KNAME).build.log; \
-		  echo "not ok - $(KNAME): module build failed"; exit 1; }
-	@$(VMRUN) --out $(OUT)/vm $(VMRUN_FLAGS) -- /tests/run-all; \
-	scripts/ktap-summary --label $(KNAME) --save $(BUILD)/results/$(KNAME).counts \
-		--status $$? $(OUT)/vm/output.log $(OUT)/vm/checks
+	@{ echo "# $(KNAME)"; \
+	if $(MAKE) --no-print-directory $(OUT)/mmapdemo.ko \
+		>$(RESULTS)/$(KNAME).build.log 2>&1; then \
+		$(VMRUN) --out $(OUT)/vm $(VMRUN_FLAGS) -- /tests/run-all; \
+		scripts/ktap-summary --label $(KNAME) --save $(RESULTS)/$(KNAME).counts \
+			--status $$? $(OUT)/vm/output.log $(OUT)/vm/checks; \
+	else \
+		tail -n 30 $(RESULTS)/$(KNAME).build.log; \
+		echo "not ok - $(KNAME): module build failed" >$(RESULTS)/$(KNAME).checks; \
+		scripts/ktap-summary --label $(KNAME) --save $(RESULTS)/$(KNAME).counts \
+			$(RESULTS)/$(KNAME).checks; \
+	fi; } >$(RESULTS)/$(KNAME).out 2>&1; \
+	cat $(RESULTS)/$(KNAME).out
 
-demo: all
+demo: all ## boot the kernel under QEMU and print the twins side by side
 	@$(VMRUN) --out $(OUT)/demo $(VMRUN_FLAGS) -- /tests/demo
 	@{ echo "_Generated by \`make demo\` on $$(date -u +%F), kernel $(KNAME) under QEMU, mmapdemo $$(git describe --always --dirty 2>/dev/null)._"; \
 	  echo; tr -d '\r' <$(OUT)/demo/output.log; } >$(BUILD)/demo.txt
 	@echo "demo: tables saved in $(BUILD)/demo.txt"
 
 # Copy the tables of the last real demo run into README.md.
-readme: demo
+readme: demo ## make demo, then copy its tables into README.md
 	scripts/readme-table demo $(BUILD)/demo.txt
-
-lint:
-	@scripts/lint --root $(ROOT) --ksrc $(KSRC) --kdir $(KDIR)
 
 # modules_install runs in the chroot (the kernel's kbuild tools need it),
 # into a staging tree.  With INSTALL_MOD_PATH that tree is copied there
 # whole, as modules_install would do; without it only the module goes into
 # this system's /lib/modules/KVER/updates, and depmod runs if this system
 # has that kernel.
-install: module
+install: $(OUT)/mmapdemo.ko ## modules_install (honours INSTALL_MOD_PATH) and the udev rule
 	rm -rf $(BUILD)/install && mkdir -p $(BUILD)/install
-	$(CHROOT) make -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(BUILD)/install \
-		modules_install
+	$(CHROOT) $(KBUILD) INSTALL_MOD_PATH=$(BUILD)/install modules_install
 ifneq ($(INSTALL_MOD_PATH),)
 	mkdir -p $(INSTALL_MOD_PATH) && cp -a $(BUILD)/install/. $(INSTALL_MOD_PATH)/
 else
@@ -127,15 +233,23 @@ endif
 		$(INSTALL_MOD_PATH)/usr/lib/udev/rules.d/70-mmapdemo.rules
 
 # dkms for two kernels: the newest 7.x and the series before it.
-dkms-check:
+dkms-check: ## dkms add/build/install in the chroot for two kernels
 	@CACHE='$(CACHE)' KVER=previous scripts/setup --env $(BUILD)/setup-previous.mk
 	@scripts/dkms-check --root $(ROOT) --kernels \
 		"$(SETUP_KVER) $$(sed -n 's/^SETUP_KVER := //p' $(BUILD)/setup-previous.mk)"
 
-clean:
-	rm -rf $(BUILD) *.ko *.o *.mod *.mod.c *.mod.o .*.cmd modules.order \
+clean: ## remove build/ and what an in-tree Kbuild build leaves
+	rm -rf $(BUILD) *.ko *.o *.mod *.mod.c .*.cmd modules.order \
 		Module.symvers .module-common.o driver/*.o driver/.*.cmd \
 		driver/conftest.h
 
-help:
-	@sed -n 's/^# \{0,1\}//;3,16p' Makefile
+## Variables: CACHE (default /var/cache/mmapdemo); MATRIX (default: 6.12 6.16
+## 6.17 6.18 6.19 7.0 7.1 previous newest); KVER (one kernel: an ABI such as
+## 7.3.4+deb13-amd64 or an alias: newest, previous, a series such as 6.12);
+## KDIR and KERNEL_IMAGE (your own kernel: a prepared build tree and its
+## bzImage); VMRUN_FLAGS (passed to vm-run); CHECK_JOBS (kernels that check
+## builds and boots at a time, default 2).
+help: ## this text
+	@awk '/^[a-z][a-z-]*:.* ## / { t = $$0; sub(/:.*/, "", t); \
+		sub(/^[^#]* ## /, ""); printf "make %-11s%s\n", t, $$0; next } \
+		/^## / { print substr($$0, 4) }' $(firstword $(MAKEFILE_LIST))
