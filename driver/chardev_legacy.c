@@ -5,17 +5,33 @@
  *
  * .mmap is called on a VMA that is already set up but not yet in the
  * tree, and only when the kernel could not merge the new range into a
- * neighbour.  It allocates the per-mapping state here; if it fails after
- * that, it must free what it allocated itself: the kernel replaces vm_ops
- * with dummy ones and never calls ->close (mm/internal.h:mmap_file).  It
- * does zap the page tables REMAP or PAGES filled (mm/vma.c:
- * __mmap_new_file_vma -> unmap_region).
+ * neighbour.  It allocates the per-mapping state here, last: if it fails
+ * after allocating, it must free what it allocated itself, since the
+ * kernel replaces vm_ops with dummy ones and never calls ->close
+ * (mm/internal.h:mmap_file).  It does zap the page tables REMAP or PAGES
+ * filled (mm/vma.c:__mmap_new_file_vma -> unmap_region).
  *
  * Flags set here are set after the kernel's only merge attempt
- * (mm/vma.c:__mmap_region), so a FLAGS mapping never merges with its
- * neighbour at mmap time.
+ * (mm/vma.c:__mmap_region; 6.12's mm/mmap.c:mmap_region still tried
+ * again), so from 6.16 on a FLAGS mapping does not merge at mmap time.
  */
 #include "internal.h"
+#include "watch.h"
+
+/*
+ * The end of both legacy hooks, when nothing else can fail: attach a
+ * fresh state object to the VMA.  Shared with fs_legacy.c.
+ */
+int mmapdemo_legacy_attach(struct file *file, struct vm_area_struct *vma)
+{
+	struct mmapdemo_map *map;
+
+	map = mmapdemo_map_alloc(mmapdemo_file_twin(file));
+	if (!map)
+		return -ENOMEM;
+	vma->vm_private_data = map;
+	return 0;
+}
 
 /* FAULT, FLAGS, PAGES: a PAGES VMA zapped by MADV_DONTNEED refaults. */
 static const struct vm_operations_struct chardev_legacy_vm_ops = {
@@ -24,7 +40,7 @@ static const struct vm_operations_struct chardev_legacy_vm_ops = {
 	.fault	= mmapdemo_vm_fault,
 };
 
-/* REMAP: every PTE is set at mmap time; no struct page in a PFNMAP. */
+/* REMAP: every PTE is set at mmap time; nothing to fault in. */
 static const struct vm_operations_struct chardev_legacy_remap_vm_ops = {
 	.open	= mmapdemo_vm_open,
 	.close	= mmapdemo_vm_close,
@@ -36,10 +52,6 @@ static int chardev_legacy_mmap(struct file *file, struct vm_area_struct *vma)
 	u32 mode = mmapdemo_file_mode(file);
 	int err;
 
-	mmapdemo_count(twin, MMAPDEMO_HOOK_CALLS);
-	err = mmapdemo_fail_at(file, MMAPDEMO_FAIL_HOOK_ENTRY);
-	if (err)
-		return err;
 	err = mmapdemo_check_request(twin, mode, vma->vm_pgoff, vma_pages(vma),
 				     vma->vm_flags & VM_MAYSHARE);
 	if (err)
@@ -66,11 +78,21 @@ static int chardev_legacy_mmap(struct file *file, struct vm_area_struct *vma)
 	return mmapdemo_legacy_attach(file, vma);
 }
 
+/*
+ * What the kit's file_operations point at: counts, may inject a failure
+ * (watch.c).  A driver's fops point at its hook, chardev_legacy_mmap.
+ */
+static int chardev_legacy_mmap_watched(struct file *file,
+				       struct vm_area_struct *vma)
+{
+	return mmapdemo_watch_mmap(file, vma, chardev_legacy_mmap);
+}
+
 const struct file_operations mmapdemo_chardev_legacy_fops = {
 	.owner		= THIS_MODULE,
 	.open		= mmapdemo_open,
 	.release	= mmapdemo_release,
 	.unlocked_ioctl	= mmapdemo_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
-	.mmap		= chardev_legacy_mmap,
+	.mmap		= chardev_legacy_mmap_watched,
 };

@@ -5,35 +5,65 @@
  * .mmap_prepare runs before any VMA exists, for every mmap() - also for
  * one that the kernel then merges into a neighbour, and for one that
  * fails later.  So it only describes the mapping in @desc and allocates
- * nothing.  The per-mapping state is allocated in vm_ops->mapped
- * (mmapdemo_prepare_mapped in common.c, shared with fs_prepare.c), which
- * the kernel calls once, only when it really created a new VMA.
+ * nothing.  The per-mapping state is allocated in vm_ops->mapped (7.1),
+ * which the kernel calls once, only when it really created a new VMA;
+ * before 7.1 this twin keeps none (driver/compat.h).
  *
  * REMAP and PAGES only ask for an action; the kernel performs it after
  * the VMA is in the tree (mm/util.c:mmap_action_complete) and then calls
- * ->mapped.  Both set a VM_SPECIAL flag, so such a VMA never merges.
+ * ->mapped.  Both set VM_SPECIAL flags, so such a VMA never merges.
  *
  * Error unwinding is the kernel's: a failing hook has allocated nothing.
  * If ->mapped fails, the kernel unmaps the new VMA and calls ->close with
- * the vm_private_data it had before ->mapped, NULL here
- * (mm/util.c:call_vma_mapped); so ->mapped frees its own state first.
+ * the vm_private_data it had before ->mapped (mm/util.c:call_vma_mapped):
+ * whatever ->mapped allocated it must free itself before failing.
  */
 #include "internal.h"
 #include "compat.h"
+#include "watch.h"
+
+/*
+ * vm_ops->mapped: a new VMA [start, end) exists.  Attach a fresh state
+ * object to it; ->open (split, fork) and ->close refcount it.  Shared
+ * with fs_prepare.c.
+ */
+int mmapdemo_prepare_mapped(unsigned long start, unsigned long end,
+			    pgoff_t pgoff, const struct file *file,
+			    void **vm_private_data)
+{
+	struct mmapdemo_map *map;
+
+	map = mmapdemo_map_alloc(mmapdemo_file_twin(file));
+	if (!map)
+		return -ENOMEM;		/* the kernel unmaps the new VMA */
+	*vm_private_data = map;
+	return 0;
+}
+
+/* What the kit's vm_ops point at: counts and may inject (watch_prepare.c). */
+static int __maybe_unused chardev_mapped_watched(unsigned long start,
+						 unsigned long end,
+						 pgoff_t pgoff,
+						 const struct file *file,
+						 void **vm_private_data)
+{
+	return mmapdemo_watch_mapped(start, end, pgoff, file, vm_private_data,
+				     mmapdemo_prepare_mapped);
+}
 
 /* FAULT, FLAGS, PAGES: a PAGES VMA zapped by MADV_DONTNEED refaults. */
 static const struct vm_operations_struct chardev_prepare_vm_ops = {
 	.open	= mmapdemo_vm_open,
 	.close	= mmapdemo_vm_close,
 	.fault	= mmapdemo_vm_fault,
-	MMAPDEMO_VM_OPS_MAPPED(mmapdemo_prepare_mapped)
+	MMAPDEMO_VM_OPS_MAPPED(chardev_mapped_watched)
 };
 
-/* REMAP: every PTE is set at mmap time; no struct page in a PFNMAP. */
+/* REMAP: every PTE is set at mmap time; nothing to fault in. */
 static const struct vm_operations_struct chardev_prepare_remap_vm_ops = {
 	.open	= mmapdemo_vm_open,
 	.close	= mmapdemo_vm_close,
-	MMAPDEMO_VM_OPS_MAPPED(mmapdemo_prepare_mapped)
+	MMAPDEMO_VM_OPS_MAPPED(chardev_mapped_watched)
 };
 
 static int chardev_mmap_prepare(struct vm_area_desc *desc)
@@ -42,10 +72,6 @@ static int chardev_mmap_prepare(struct vm_area_desc *desc)
 	u32 mode = mmapdemo_file_mode(desc->file);
 	int err;
 
-	mmapdemo_count(twin, MMAPDEMO_HOOK_CALLS);
-	err = mmapdemo_fail_at(desc->file, MMAPDEMO_FAIL_HOOK_ENTRY);
-	if (err)
-		return err;
 	err = mmapdemo_check_request(twin, mode, desc->pgoff,
 				     vma_desc_pages(desc),
 				     vma_desc_test(desc, VMA_MAYSHARE_BIT));
@@ -65,9 +91,17 @@ static int chardev_mmap_prepare(struct vm_area_desc *desc)
 						  twin->pages + desc->pgoff);
 		break;
 	}
-	/* replaces action and ->mapped errors, not this hook's own */
-	mmapdemo_desc_error_override(desc, mmapdemo_fail_override(desc->file));
-	return mmapdemo_fail_at(desc->file, MMAPDEMO_FAIL_HOOK_EXIT);
+	return 0;
+}
+
+/*
+ * What the kit's file_operations point at: counts, may inject a failure
+ * and an error override (watch_prepare.c).  A driver's fops point at its
+ * hook, chardev_mmap_prepare.
+ */
+static int chardev_mmap_prepare_watched(struct vm_area_desc *desc)
+{
+	return mmapdemo_watch_mmap_prepare(desc, chardev_mmap_prepare);
 }
 
 const struct file_operations mmapdemo_chardev_prepare_fops = {
@@ -76,5 +110,5 @@ const struct file_operations mmapdemo_chardev_prepare_fops = {
 	.release	= mmapdemo_release,
 	.unlocked_ioctl	= mmapdemo_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
-	.mmap_prepare	= chardev_mmap_prepare,
+	.mmap_prepare	= chardev_mmap_prepare_watched,
 };

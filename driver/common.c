@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * What both twins share: open files and their ioctls, the range check,
- * the refcounted per-mapping state, the vm_operations callbacks that
- * behave the same whichever hook created the VMA, and failure injection.
+ * the refcounted per-mapping state, and the vm_operations callbacks that
+ * behave the same whichever hook created the VMA.  Counters and failure
+ * injection are in watch.c.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -10,13 +11,14 @@
 #include <linux/uaccess.h>
 
 #include "internal.h"
+#include "watch.h"
 
 /* Give @file its per-open state, in FAULT mode, for @twin. */
 int mmapdemo_file_open(struct file *file, struct mmapdemo_twin *twin)
 {
 	struct mmapdemo_file *mf;
 
-	mf = kzalloc_obj(*mf, GFP_KERNEL);
+	mf = kzalloc_obj(*mf);
 	if (!mf)
 		return -ENOMEM;
 	mf->twin = twin;
@@ -138,11 +140,18 @@ void mmapdemo_twin_init(struct mmapdemo_twin *twin)
 }
 
 /*
+ * Instrumentation, not pattern: every live state object is on its twin's
+ * list, under one lock per twin, only so that the kit can show what the
+ * kernel orphans and still free it at module exit.  A driver keeps no
+ * such global list (nor takes a global lock per mmap): its state is
+ * freed by ->close, as mmapdemo_vm_close does.
+ *
  * Free the per-mapping state no VMA will ever ->close: at module exit
- * every VMA is gone, so anything left was dropped by the kernel.  This
- * happens on kernels with the mmap() retry merge (6.12 mm/mmap.c:
- * mmap_region frees the VMA that .mmap set up with vm_area_free(), which
- * calls no ->close).  live_objects shows those objects until here.
+ * every VMA is gone, so anything left was dropped by the kernel.  6.12's
+ * retry merge does that (mm/mmap.c:mmap_region frees the VMA that .mmap
+ * set up with vm_area_free(), which calls no ->close), and so does
+ * a merge that overwrites a neighbour's vm_private_data (6.16 to 7.1,
+ * mm/vma.c:__mmap_region).  live_objects shows those objects until here.
  */
 void mmapdemo_twin_reap(struct mmapdemo_twin *twin)
 {
@@ -163,7 +172,7 @@ struct mmapdemo_map *mmapdemo_map_alloc(struct mmapdemo_twin *twin)
 {
 	struct mmapdemo_map *map;
 
-	map = kmalloc_obj(*map, GFP_KERNEL);
+	map = kmalloc_obj(*map);
 	if (!map)
 		return NULL;
 	refcount_set(&map->refs, 1);
@@ -187,59 +196,6 @@ void mmapdemo_map_put(struct mmapdemo_map *map)
 	spin_unlock(&twin->maps_lock);
 	atomic64_dec(&twin->counters[MMAPDEMO_LIVE_OBJECTS]);
 	kfree(map);
-}
-
-/*
- * vm_ops->mapped of both .mmap_prepare twins.  The kernel calls it once it
- * has made a new VMA, never for an mmap() merged into a neighbour
- * (mm/util.c:mmap_action_finish), so this is where per-mapping state is
- * allocated.  If it fails, the kernel unmaps the new VMA and calls ->close
- * with the vm_private_data it had before, NULL here
- * (mm/util.c:call_vma_mapped): nothing allocated here may be left over.
- */
-int mmapdemo_prepare_mapped(unsigned long start, unsigned long end,
-			    pgoff_t pgoff, const struct file *file,
-			    void **vm_private_data)
-{
-	struct mmapdemo_twin *twin = mmapdemo_file_twin(file);
-	struct mmapdemo_map *map;
-	int err;
-
-	mmapdemo_count(twin, MMAPDEMO_MAPPED_CALLS);
-	map = mmapdemo_map_alloc(twin);
-	if (!map)
-		return -ENOMEM;		/* the kernel unmaps the new VMA */
-	err = mmapdemo_fail_at(file, MMAPDEMO_FAIL_MAPPED);
-	if (err) {
-		/* not stored: ->close gets the old vm_private_data, NULL */
-		mmapdemo_map_put(map);
-		return err;
-	}
-	*vm_private_data = map;
-	return 0;
-}
-
-/*
- * The end of both legacy .mmap hooks, once the VMA is set up: attach the
- * per-mapping state.  After a failed .mmap the kernel replaces vm_ops with
- * dummy ones and never calls ->close (mm/internal.h:mmap_file), so an
- * injected HOOK_EXIT failure undoes this itself.
- */
-int mmapdemo_legacy_attach(struct file *file, struct vm_area_struct *vma)
-{
-	struct mmapdemo_map *map;
-	int err;
-
-	map = mmapdemo_map_alloc(mmapdemo_file_twin(file));
-	if (!map)
-		return -ENOMEM;
-	vma->vm_private_data = map;
-	err = mmapdemo_fail_at(file, MMAPDEMO_FAIL_HOOK_EXIT);
-	if (err) {
-		vma->vm_private_data = NULL;
-		mmapdemo_map_put(map);
-	}
-	return err;
 }
 
 /* A split or a fork made a second VMA sharing vm_private_data. */
@@ -271,105 +227,4 @@ vm_fault_t mmapdemo_vm_fault(struct vm_fault *vmf)
 	get_page(page);
 	vmf->page = page;
 	return 0;
-}
-
-/*
- * Failure injection, MMAPDEMO_IOC_SET_FAIL: one armed failure per open
- * file, for the next mmap() on that file, consumed when it fires.
- *
- * The twins ask at fixed points whether the failure armed for that point
- * fires (mmapdemo_fail_at); nothing else about injection lives in them.
- * A failure that is never reached stays armed: a legacy mmap() that the
- * kernel merges into a neighbour never calls .mmap (mm/vma.c:
- * __mmap_region), and a merged .mmap_prepare mmap() never calls ->mapped
- * (mm/util.c:mmap_action_finish runs only for a new VMA).
- *
- * error_override is checked here, not by the kernel: mm/util.c:
- * check_mmap_action() WARNs on a value outside -MAX_ERRNO..-1, and no
- * request from userspace may reach a WARN.
- */
-static bool mmapdemo_is_errno(s32 err)
-{
-	return err < 0 && err >= -MAX_ERRNO;
-}
-
-static int mmapdemo_fail_check(const struct mmapdemo_fail *req, bool prepare)
-{
-	if (req->reserved)
-		return -EINVAL;
-	switch (req->stage) {
-	case MMAPDEMO_FAIL_NONE:		/* disarm */
-		return req->error || req->error_override ? -EINVAL : 0;
-	case MMAPDEMO_FAIL_MAPPED:
-		if (!prepare)			/* ->mapped is never called */
-			return -EINVAL;
-		break;
-	case MMAPDEMO_FAIL_HOOK_ENTRY:
-	case MMAPDEMO_FAIL_HOOK_EXIT:
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (!mmapdemo_is_errno(req->error))
-		return -EINVAL;
-	if (req->error_override &&
-	    (!prepare || !mmapdemo_is_errno(req->error_override)))
-		return -EINVAL;
-	/* valid, but beyond what this kernel's API can do: MMAPDEMO_FEAT_* */
-	if (req->stage == MMAPDEMO_FAIL_MAPPED &&
-	    !(mmapdemo_features() & MMAPDEMO_FEAT_VM_OPS_MAPPED))
-		return -EOPNOTSUPP;
-	if (req->error_override &&
-	    !mmapdemo_prepare_has_override(req->error_override))
-		return -EOPNOTSUPP;
-	return 0;
-}
-
-int mmapdemo_set_fail(struct mmapdemo_file *mf,
-		      struct mmapdemo_fail __user *arg)
-{
-	struct mmapdemo_fail req;
-	int err;
-
-	if (copy_from_user(&req, arg, sizeof(req)))
-		return -EFAULT;
-	err = mmapdemo_fail_check(&req, mf->twin->prepare);
-	if (err)
-		return err;
-	spin_lock(&mf->fail_lock);
-	mf->fail = req;
-	spin_unlock(&mf->fail_lock);
-	return 0;
-}
-
-/*
- * The error armed for @stage on @file, or 0.  A failure that fires is
- * disarmed and counted once in "injected".
- */
-int mmapdemo_fail_at(const struct file *file, enum mmapdemo_stage stage)
-{
-	struct mmapdemo_file *mf = file->private_data;
-	int err = 0;
-
-	spin_lock(&mf->fail_lock);
-	if (mf->fail.stage == stage && stage != MMAPDEMO_FAIL_NONE) {
-		err = mf->fail.error;
-		memset(&mf->fail, 0, sizeof(mf->fail));
-	}
-	spin_unlock(&mf->fail_lock);
-	if (err)
-		mmapdemo_count(mf->twin, MMAPDEMO_INJECTED);
-	return err;
-}
-
-/* The armed error_override, for desc->action.error_override; 0 = none. */
-int mmapdemo_fail_override(const struct file *file)
-{
-	struct mmapdemo_file *mf = file->private_data;
-	int override;
-
-	spin_lock(&mf->fail_lock);
-	override = mf->fail.error_override;
-	spin_unlock(&mf->fail_lock);
-	return override;
 }

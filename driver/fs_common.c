@@ -23,6 +23,7 @@
 #include <linux/seq_file.h>
 
 #include "internal.h"
+#include "watch.h"
 
 #define MMAPDEMOFS_MAGIC	0x6d6d6673	/* "mmfs" */
 #define MMAPDEMOFS_DEFAULT_MODE	0755
@@ -368,7 +369,7 @@ static int mmapdemo_fs_init_fs_context(struct fs_context *fc)
 					      type);
 	struct mmapdemo_fs_info *fsi;
 
-	fsi = kzalloc_obj(*fsi, GFP_KERNEL);
+	fsi = kzalloc_obj(*fsi);
 	if (!fsi)
 		return -ENOMEM;
 	fsi->root_mode = MMAPDEMOFS_DEFAULT_MODE;
@@ -418,7 +419,7 @@ static struct mmapdemo_fs mmapdemo_fs_types[] = {
 		    &mmapdemo_fs_legacy_fops),
 };
 
-int mmapdemo_fs_register(void)
+int mmapdemo_fs_register(struct dentry *debugfs)
 {
 	int err, i;
 
@@ -432,7 +433,7 @@ int mmapdemo_fs_register(void)
 			       mmapdemo_fs_types[i].type.name, err);
 			goto undo;
 		}
-		mmapdemo_debugfs_add(&mmapdemo_fs_types[i].twin);
+		mmapdemo_debugfs_add(debugfs, &mmapdemo_fs_types[i].twin);
 	}
 	return 0;
 undo:

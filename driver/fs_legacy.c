@@ -11,6 +11,7 @@
  * merge attempt, so a FLAGS mapping does not merge at mmap time.
  */
 #include "internal.h"
+#include "watch.h"
 
 static const struct vm_operations_struct fs_legacy_vm_ops = {
 	.open		= mmapdemo_vm_open,
@@ -22,22 +23,22 @@ static const struct vm_operations_struct fs_legacy_vm_ops = {
 
 static int fs_legacy_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	struct mmapdemo_twin *twin = mmapdemo_file_twin(file);
-	u32 mode = mmapdemo_file_mode(file);
 	int err;
 
-	mmapdemo_count(twin, MMAPDEMO_HOOK_CALLS);
-	err = mmapdemo_fail_at(file, MMAPDEMO_FAIL_HOOK_ENTRY);
-	if (err)
-		return err;
 	err = generic_file_mmap(file, vma);
 	if (err)
 		return err;
 	vma->vm_ops = &fs_legacy_vm_ops;
-	if (mode == MMAPDEMO_MODE_FLAGS)
+	if (mmapdemo_file_mode(file) == MMAPDEMO_MODE_FLAGS)
 		vm_flags_set(vma, VM_DONTDUMP | VM_DONTCOPY);
-	/* last, when nothing else can fail: no ->close after a failed .mmap */
+	/* last, when nothing else can fail: chardev_legacy.c */
 	return mmapdemo_legacy_attach(file, vma);
+}
+
+/* What the kit's fops point at (watch.c); a driver's: the hook. */
+static int fs_legacy_mmap_watched(struct file *file, struct vm_area_struct *vma)
+{
+	return mmapdemo_watch_mmap(file, vma, fs_legacy_mmap);
 }
 
 const struct file_operations mmapdemo_fs_legacy_fops = {
@@ -45,7 +46,7 @@ const struct file_operations mmapdemo_fs_legacy_fops = {
 	.release	= mmapdemo_release,
 	.read_iter	= generic_file_read_iter,
 	.write_iter	= generic_file_write_iter,
-	.mmap		= fs_legacy_mmap,
+	.mmap		= fs_legacy_mmap_watched,
 	.fsync		= noop_fsync,
 	.splice_read	= filemap_splice_read,
 	.splice_write	= iter_file_splice_write,

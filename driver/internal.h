@@ -16,11 +16,11 @@
 
 #include "uapi/mmapdemo.h"
 
-/* Kernels without the typed allocators have only kmalloc(). */
+/* Kernels without the typed allocators (GFP_KERNEL by default) */
 #ifndef HAVE_KMALLOC_OBJ
-#define kmalloc_obj(obj, gfp)	kmalloc(sizeof(obj), gfp)
-#define kzalloc_obj(obj, gfp)	kzalloc(sizeof(obj), gfp)
-#define kvmalloc_objs(obj, n, gfp)	kvmalloc_array(n, sizeof(obj), gfp)
+#define kmalloc_obj(obj)	kmalloc(sizeof(obj), GFP_KERNEL)
+#define kzalloc_obj(obj)	kzalloc(sizeof(obj), GFP_KERNEL)
+#define kvmalloc_objs(obj, n)	kvmalloc_array(n, sizeof(obj), GFP_KERNEL)
 #endif
 
 /*
@@ -184,6 +184,7 @@ void mmapdemo_twin_init(struct mmapdemo_twin *twin);
 void mmapdemo_twin_reap(struct mmapdemo_twin *twin);
 struct mmapdemo_map *mmapdemo_map_alloc(struct mmapdemo_twin *twin);
 void mmapdemo_map_put(struct mmapdemo_map *map);
+/* chardev_prepare.c, also fs_prepare.c's; chardev_legacy.c, also fs_legacy.c's */
 int mmapdemo_prepare_mapped(unsigned long start, unsigned long end,
 			    pgoff_t pgoff, const struct file *file,
 			    void **vm_private_data);
@@ -191,14 +192,6 @@ int mmapdemo_legacy_attach(struct file *file, struct vm_area_struct *vma);
 void mmapdemo_vm_open(struct vm_area_struct *vma);
 void mmapdemo_vm_close(struct vm_area_struct *vma);
 vm_fault_t mmapdemo_vm_fault(struct vm_fault *vmf);
-
-/* failure injection, common.c */
-int mmapdemo_set_fail(struct mmapdemo_file *mf,
-		      struct mmapdemo_fail __user *arg);
-int mmapdemo_fail_at(const struct file *file, enum mmapdemo_stage stage);
-int mmapdemo_fail_override(const struct file *file);
-
-void mmapdemo_debugfs_add(struct mmapdemo_twin *twin);
 
 /* The filesystem twins (fs_common.c, fs_prepare.c, fs_legacy.c). */
 extern const struct file_operations mmapdemo_fs_legacy_fops;
@@ -208,7 +201,7 @@ vm_fault_t mmapdemo_fs_fault(struct vm_fault *vmf);
 vm_fault_t mmapdemo_fs_map_pages(struct vm_fault *vmf, pgoff_t start_pgoff,
 				 pgoff_t end_pgoff);
 vm_fault_t mmapdemo_fs_page_mkwrite(struct vm_fault *vmf);
-int mmapdemo_fs_register(void);
+int mmapdemo_fs_register(struct dentry *debugfs);
 void mmapdemo_fs_unregister(void);
 
 #endif /* _MMAPDEMO_INTERNAL_H */

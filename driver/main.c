@@ -7,9 +7,9 @@
 #include <linux/debugfs.h>
 #include <linux/gfp.h>
 #include <linux/module.h>
-#include <linux/seq_file.h>
 
 #include "internal.h"
+#include "watch.h"
 
 static unsigned int pages = 64;
 module_param(pages, uint, 0444);
@@ -38,37 +38,6 @@ static struct mmapdemo_twin mmapdemo_twins[] = {
 
 static struct dentry *mmapdemo_debugfs;
 
-static const char * const mmapdemo_counter_names[MMAPDEMO_NR_COUNTERS] = {
-	[MMAPDEMO_HOOK_CALLS]	= "hook_calls",
-	[MMAPDEMO_MAPPED_CALLS]	= "mapped_calls",
-	[MMAPDEMO_VM_OPEN]	= "vm_open",
-	[MMAPDEMO_VM_CLOSE]	= "vm_close",
-	[MMAPDEMO_FAULTS]	= "faults",
-	[MMAPDEMO_LIVE_OBJECTS]	= "live_objects",
-	[MMAPDEMO_INJECTED]	= "injected",
-	[MMAPDEMO_MAP_PAGES]	= "map_pages",
-	[MMAPDEMO_PAGE_MKWRITE]	= "page_mkwrite",
-};
-
-static int mmapdemo_counters_show(struct seq_file *m, void *unused)
-{
-	struct mmapdemo_twin *twin = m->private;
-	int i;
-
-	for (i = 0; i < MMAPDEMO_NR_COUNTERS; i++)
-		seq_printf(m, "%s %lld\n", mmapdemo_counter_names[i],
-			   atomic64_read(&twin->counters[i]));
-	return 0;
-}
-DEFINE_SHOW_ATTRIBUTE(mmapdemo_counters);
-
-/* KBUILD_MODNAME/<twin name>: the twin's counters, one per line. */
-void mmapdemo_debugfs_add(struct mmapdemo_twin *twin)
-{
-	debugfs_create_file(twin->name, 0444, mmapdemo_debugfs, twin,
-			    &mmapdemo_counters_fops);
-}
-
 /*
  * One physically contiguous block, so that a single PFN range can be
  * remapped.  alloc_pages_exact() splits it into order-0 pages, each with
@@ -80,7 +49,7 @@ static int mmapdemo_buffer_alloc(struct mmapdemo_twin *twin)
 	unsigned long i;
 
 	twin->nr_pages = pages;
-	twin->pages = kvmalloc_objs(*twin->pages, pages, GFP_KERNEL);
+	twin->pages = kvmalloc_objs(*twin->pages, pages);
 	if (!twin->pages)
 		return -ENOMEM;
 	twin->buf = alloc_pages_exact(pages * PAGE_SIZE,
@@ -129,7 +98,7 @@ static int mmapdemo_twin_create(struct mmapdemo_twin *twin)
 		mmapdemo_buffer_free(twin);
 		return err;
 	}
-	mmapdemo_debugfs_add(twin);
+	mmapdemo_debugfs_add(mmapdemo_debugfs, twin);
 	return 0;
 }
 
@@ -172,7 +141,7 @@ static int __init mmapdemo_init(void)
 		if (err)
 			goto undo;
 	}
-	err = mmapdemo_fs_register();
+	err = mmapdemo_fs_register(mmapdemo_debugfs);
 	if (err)
 		goto undo;
 	mmapdemo_report_features();

@@ -554,8 +554,11 @@ TEST_F(set_fail, bad_requests_are_einval)
 		{ ENTRY, 0, 0, 0 },			/* no error */
 		{ ENTRY, EIO, 0, 0 },			/* positive */
 		{ ENTRY, -4096, 0, 0 },			/* below -MAX_ERRNO */
+		{ ENTRY, -512, 0, 0 },			/* -ERESTARTSYS: internal */
+		{ ENTRY, -515, 0, 0 },			/* -ENOIOCTLCMD: internal */
 		{ ENTRY, -EIO, 0, 1 },			/* reserved */
 		{ MAPPED, -EIO, -4096, 0 },		/* bad override */
+		{ MAPPED, -EIO, -516, 0 },		/* internal override */
 		{ MAPPED, -EIO, 1, 0 },			/* bad override */
 		{ MAPPED, -EIO, -2147483647 - 1, 0 },	/* bad override */
 		{ MMAPDEMO_FAIL_NONE, -EIO, 0, 0 },	/* NONE takes no error */
@@ -579,7 +582,7 @@ TEST_F(set_fail, bad_requests_are_einval)
 		EXPECT_EQ(EINVAL, errno);
 	}
 	/* the extremes of the range are fine */
-	EXPECT_EQ(0, twin_set_fail(self->fd, EXIT, -4095, 0));
+	EXPECT_EQ(0, twin_set_fail(self->fd, EXIT, -511, 0));
 	EXPECT_EQ(0, twin_set_fail(self->fd, ENTRY, -1, 0));
 	/* NONE disarms: nothing fires */
 	EXPECT_EQ(0, twin_set_fail(self->fd, MMAPDEMO_FAIL_NONE, 0, 0));

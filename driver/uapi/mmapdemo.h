@@ -61,7 +61,7 @@ enum mmapdemo_stage {
 };
 
 /*
- * error_override is 0 (none) or -4095..-1.  Anything else - an unknown
+ * error_override is 0 (none) or -511..-1.  Anything else - an unknown
  * stage, a bad errno or override, MAPPED or an override on the legacy
  * twin, reserved != 0 - is refused with -EINVAL.  A request the prepare
  * twin cannot honour on this kernel (MAPPED without vm_ops->mapped, an
@@ -70,7 +70,7 @@ enum mmapdemo_stage {
  */
 struct mmapdemo_fail {
 	__u32 stage;		/* enum mmapdemo_stage */
-	__s32 error;		/* negative errno to return, -4095..-1 */
+	__s32 error;		/* negative errno to return, -511..-1 */
 	__s32 error_override;	/* prepare only: desc->action.error_override */
 	__u32 reserved;		/* must be 0 */
 };
@@ -135,7 +135,7 @@ struct mmapdemo_fail {
  * prepare twins.  Without it SET_MODE refuses PAGES: -EOPNOTSUPP.
  */
 #define MMAPDEMO_FEAT_MAP_KERNEL_PAGES	0x100U
-/* action.error_override [7.2]: any override -4095..-1. */
+/* action.error_override [7.2]: any override -511..-1. */
 #define MMAPDEMO_FEAT_ERROR_OVERRIDE	0x200U
 
 #endif /* _UAPI_MMAPDEMO_H */
