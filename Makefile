@@ -15,13 +15,18 @@ ifneq ($(KVER)$(OWN_KERNEL),)
 MATRIX := $(K)
 endif
 
+# Plain "make" (and "make modules", "make clean") is an ordinary out-of-tree
+# Kbuild build against KDIR, by default the running kernel's build tree: no
+# set-up, no chroot, no root.  Everything else uses the kit's set-up.
+PLAIN_GOALS := all modules clean help
+
 # The set-up this make works with: ROOT, SETUP_KVER, SETUP_KERNEL_IMAGE, KMODS
 # and KSRC.  check runs scripts/setup itself, kernel by kernel, and gives its
 # sub-makes the file of theirs in SETUP_MK; any other goal runs it here for
 # KVER (default newest).  scripts/setup is quick when everything is cached.
 ifneq ($(SETUP_MK),)
 include $(SETUP_MK)
-else ifneq ($(filter-out check check-% clean help,$(or $(MAKECMDGOALS),all)),)
+else ifneq ($(filter-out $(PLAIN_GOALS) check check-%,$(or $(MAKECMDGOALS),all)),)
 $(shell CACHE='$(CACHE)' KVER='$(K)' scripts/setup --env $(BUILD)/setup-$(K).mk >&2)
 ifneq ($(.SHELLSTATUS),0)
 $(error scripts/setup failed)
@@ -29,7 +34,11 @@ endif
 include $(BUILD)/setup-$(K).mk
 endif
 
+ifneq ($(SETUP_KVER),)
 KDIR ?= /usr/lib/modules/$(SETUP_KVER)/build
+else
+KDIR ?= /lib/modules/$(shell uname -r)/build
+endif
 KERNEL_IMAGE ?= $(SETUP_KERNEL_IMAGE)
 KNAME := $(if $(OWN_KERNEL),own-kernel,$(SETUP_KVER))
 OUT := $(BUILD)/$(KNAME)
@@ -49,17 +58,31 @@ TEST_LIB := userspace-tests/vma.c
 TEST_PROGS := $(filter-out $(TEST_LIB),$(wildcard userspace-tests/*.c))
 TEST_BINS := $(patsubst userspace-tests/%.c,$(BUILD)/tests/%,$(TEST_PROGS))
 
-.PHONY: all module tests check check-locked check-run check-tests check-lint check-lint-run \
+.PHONY: all modules kit module tests check check-locked check-run check-tests check-lint check-lint-run \
 	check-kernel demo readme lint install dkms-check clean help
-all: module tests ## build mmapdemo.ko and the test programs (in the trixie chroot)
+all: modules ## build mmapdemo.ko against KDIR (default: the running kernel), plain Kbuild
+modules: ## the same
+	@test -f $(KDIR)/Makefile || { echo "make: no kernel build tree in KDIR=$(KDIR):" \
+		"install its headers (linux-headers-$$(uname -r)) or pass KDIR=" >&2; exit 2; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+kit: module tests ## the module for KVER (default newest) and the tests, in the trixie chroot
+
+# $(eval $(call stamp,FILE,TEXT)): FILE holds TEXT, and is rewritten (so
+# newer than what depends on it) only when TEXT changes: a command, a list
+# of files.
+define stamp
+ifneq ($$(file <$(1)),$(2))
+$$(shell mkdir -p $(dir $(1)))
+$$(file >$(1),$(2))
+endif
+endef
 
 # The module of each kernel is built out of the source tree, in OUT/src: a
 # copy of what Kbuild reads, mtimes kept, so that Kbuild sees what changed;
 # driver/conftest.h, its compile probes' answers, is generated there too.
 # Kbuild takes seconds even with nothing to do (the probes rerun), so make
-# calls it only when a source, the kernel's build tree or the command is
-# newer than the module.  The stamp holds the command and the list of
-# sources, and changes with either.
+# calls it only when a source, the kernel's build tree or the stamp of the
+# command and the list of sources is newer than the module.
 module_sources = $(shell cd $(1) 2>/dev/null && find Kbuild driver -type f \
 	\( -name Kbuild -o -name Makefile -o -name '*.[ch]' -o -name '*.sh' \) \
 	! -name '*.mod.c' ! -path driver/conftest.h 2>/dev/null | LC_ALL=C sort)
@@ -67,10 +90,7 @@ MODULE_SRCS := $(call module_sources,.)
 KOBJ := $(OUT)/src
 KBUILD := make -C $(KDIR) M=$(KOBJ) W=1
 ifneq ($(ROOT),)
-ifneq ($(file <$(OUT)/kbuild.stamp),$(ROOT) $(KBUILD) $(MODULE_SRCS))
-$(shell mkdir -p $(OUT))
-$(file >$(OUT)/kbuild.stamp,$(ROOT) $(KBUILD) $(MODULE_SRCS))
-endif
+$(eval $(call stamp,$(OUT)/kbuild.stamp,$(ROOT) $(KBUILD) $(MODULE_SRCS)))
 endif
 
 module: $(OUT)/mmapdemo.ko ## the module alone, in build/KVER/
@@ -92,17 +112,29 @@ $(BUILD)/tests/run-all: userspace-tests/run-all
 
 # scripts/lint runs Kbuild's clean in the tree it lives in, and that clean
 # deletes every object file below the tree, build/*/src included.  So lint
-# runs in a copy, build/lint; git, given the repository, still lists the
-# files to check as it would in place.
+# runs in a copy, build/lint, of every file of the tree that git does not
+# ignore; git, given the repository, still lists the files to check as it
+# would in place.
+LINT_FILES = $(wildcard $(shell git ls-files -co --exclude-standard 2>/dev/null || \
+	find . -path ./build -prune -o -path ./.git -prune -o -type f -print | cut -c3-))
 LINT_GIT = $(if $(GIT_TOP),GIT_DIR=$(GIT_TOP) GIT_WORK_TREE=$(BUILD)/lint,GIT_CEILING_DIRECTORIES=$(BUILD))
 GIT_TOP = $(shell git rev-parse --absolute-git-dir 2>/dev/null)
 LINT = rm -rf $(BUILD)/lint && mkdir -p $(BUILD)/lint && \
-	cp -a --parents $(MODULE_SRCS) $(wildcard scripts/* userspace-tests/* .ci/*) \
-		$(BUILD)/lint/ && \
+	cp -a --parents $(LINT_FILES) $(BUILD)/lint/ && \
 	$(LINT_GIT) $(BUILD)/lint/scripts/lint --root $(ROOT) --ksrc $(KSRC) --kdir $(KDIR)
 
 lint: ## checkpatch --strict, sparse (C=2), W=1, shellcheck
 	@$(LINT)
+
+# make check reuses the log of a lint that passed (a failure always runs
+# again) while nothing lint reads has changed: the files of the tree, the
+# command (chroot, kernel, KSRC) and the driver files git tracks.  Lint
+# takes half a minute, the builds of the newest kernel twice over.
+ifneq ($(filter check-lint-run,$(MAKECMDGOALS)),)
+$(eval $(call stamp,$(BUILD)/lint.stamp,$(LINT) $(shell git ls-files 'driver/*.[ch]' 2>/dev/null)))
+endif
+$(BUILD)/lint.log: $(LINT_FILES) $(BUILD)/lint.stamp
+	@$(LINT) >$@ 2>&1 || { rm -f $(BUILD)/lint.stamp; exit 1; }
 
 # make check, in three steps:
 # 1. check-setup-ALIAS, one at a time (they take a lock anyway), for each
@@ -120,16 +152,20 @@ CHECK_SETUPS := $(MATRIX) $(filter-out $(MATRIX),$(K))
 CHECK_JOBS ?= 2
 check: ## lint, then for each kernel of MATRIX: build, boot under QEMU,
 ##                 run the test suite; a line per kernel, then the totals
-	@mkdir -p $(BUILD) && flock -n $(BUILD)/.check.lock true || \
-		echo "check: waiting for the make check already running in $(CURDIR)"
-	@flock $(BUILD)/.check.lock $(MAKE) --no-print-directory check-locked
+	@mkdir -p $(BUILD) && exec 9>$(BUILD)/.check.lock && \
+	{ flock -n 9 || { echo "check: waiting for the make check running in $(CURDIR)"; \
+			  flock 9; }; } && \
+	rm -f $(BUILD)/.check.status && \
+	$(MAKE) --no-print-directory check-locked 9>&- && \
+	exit "$$(cat $(BUILD)/.check.status)"
 check-locked:
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS) && : >$(RESULTS)/kernels
 	@echo "0 1 0 lint" >$(RESULTS)/lint.counts
 	@$(MAKE) --no-print-directory -j1 $(addprefix check-setup-,$(CHECK_SETUPS))
 	@$(MAKE) --no-print-directory -k -j$(CHECK_JOBS) -Otarget check-run || true
 	@scripts/ktap-summary --total $(RESULTS)/lint.counts \
-		$$(awk '{ print "$(RESULTS)/" $$1 ".counts" }' $(RESULTS)/kernels)
+		$$(awk '{ print "$(RESULTS)/" $$1 ".counts" }' $(RESULTS)/kernels); \
+	echo $$? >$(BUILD)/.check.status
 
 check-setup-%:
 	@{ CACHE='$(CACHE)' KVER='$*' scripts/setup --env $(BUILD)/setup-$*.mk 2>&1; \
@@ -142,7 +178,7 @@ check-setup-%:
 			echo "check: $* is $$name, already in the matrix"; \
 		else \
 			echo "$$name $*" >>$(RESULTS)/kernels; \
-			echo "0 1 0 $$name" >$(RESULTS)/$$name.counts; \
+			echo "0 1 0 $$name" >"$(RESULTS)/$$name.counts"; \
 		fi; \
 	else \
 		if [ "$$rc" = 3 ]; then \
@@ -183,9 +219,14 @@ check-lint:
 		$(MAKE) --no-print-directory check-lint-run SETUP_MK=$(BUILD)/setup-$(K).mk; \
 	fi || true
 check-lint-run:
-	@$(LINT) >$(RESULTS)/lint.log 2>&1; \
+	@if $(MAKE) -q $(BUILD)/lint.log; then \
+		echo "lint: nothing it reads has changed since it passed; its result:"; \
+		grep -E '^(not )?ok ' $(BUILD)/lint.log; \
+	fi; \
+	$(MAKE) -s $(BUILD)/lint.log >/dev/null 2>&1; rc=$$?; \
+	cp $(BUILD)/lint.log $(RESULTS)/lint.log; \
 	scripts/ktap-summary --label lint --save $(RESULTS)/lint.counts \
-		--status $$? $(RESULTS)/lint.log || true
+		--status $$rc $(RESULTS)/lint.log || true
 
 # One kernel: build (a failure counts as one failed test), boot, count.
 check-kernel:
@@ -203,7 +244,7 @@ check-kernel:
 	fi; } >$(RESULTS)/$(KNAME).out 2>&1; \
 	cat $(RESULTS)/$(KNAME).out
 
-demo: all ## boot the kernel under QEMU and print the twins side by side
+demo: kit ## boot the kernel under QEMU and print the twins side by side
 	@$(VMRUN) --out $(OUT)/demo $(VMRUN_FLAGS) -- /tests/demo
 	@{ echo "_Generated by \`make demo\` on $$(date -u +%F), kernel $(KNAME) under QEMU, mmapdemo $$(git describe --always --dirty 2>/dev/null)._"; \
 	  echo; tr -d '\r' <$(OUT)/demo/output.log; } >$(BUILD)/demo.txt
