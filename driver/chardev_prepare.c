@@ -15,8 +15,9 @@
  *
  * Error unwinding is the kernel's: a failing hook has allocated nothing.
  * If ->mapped fails, the kernel unmaps the new VMA and calls ->close with
- * the vm_private_data it had before ->mapped (mm/util.c:call_vma_mapped):
- * whatever ->mapped allocated it must free itself before failing.
+ * the vm_private_data it had before ->mapped, i.e. desc->private_data
+ * (mm/util.c:call_vma_mapped writes it back only on success): whatever
+ * ->mapped allocated it must free itself before failing.
  */
 #include "internal.h"
 #include "compat.h"

@@ -51,7 +51,7 @@ FIXTURE_VARIANT_ADD(scale, prepare_fault) { true, MMAPDEMO_MODE_FAULT, true };
 FIXTURE_VARIANT_ADD(scale, legacy_fault) { false, MMAPDEMO_MODE_FAULT, true };
 /* dc dd set before vma_merge_new_range: merges */
 FIXTURE_VARIANT_ADD(scale, prepare_flags) { true, MMAPDEMO_MODE_FLAGS, true };
-/* dc dd set by .mmap after the only merge attempt: never merges */
+/* dc dd set by .mmap after the only merge attempt (6.16+; 6.12 retries) */
 FIXTURE_VARIANT_ADD(scale, legacy_flags) { false, MMAPDEMO_MODE_FLAGS, false };
 /* VMA_SPECIAL_FLAGS never merge, in either twin */
 FIXTURE_VARIANT_ADD(scale, prepare_remap) { true, MMAPDEMO_MODE_REMAP, false };
