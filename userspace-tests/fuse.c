@@ -28,10 +28,10 @@
  * version numbers: MMAPDEMO_FEAT_STACKED_PREPARE (can_mmap_file(), 6.17)
  * says whether backing_file_mmap takes a file without .mmap,
  * prepare_keeps_state() (vm_ops->mapped, 7.1) whether compat_vma_mmap
- * calls ->mapped.  Line numbers are from api-generations.md; fs/fuse/ is
- * not in it: what these comments say of fs/fuse/file.c and
- * fs/fuse/iomode.c is from the mainline source, and the kernels here are
- * the judge of it.
+ * calls ->mapped.  Line numbers are from api-generations.md.  fs/fuse/ is
+ * not in it, nor in this kit's cache (headers only): what these comments
+ * say of fs/fuse/file.c, iomode.c and ioctl.c is INFERRED from mainline
+ * and checked only by what the tests assert on the nine kernels.
  *
  * Each test runs in a mount namespace of its own: whatever a test that
  * dies half-way leaves mounted goes away with its processes, and cannot
@@ -488,9 +488,9 @@ TEST_F(fuse, vmflags)
  * the hook - and ->mapped - of either twin, in either mode; where a
  * direct prepare mapping merges (fs.c merge_pair), 6.16-7.1 cannot
  * clobber a neighbour's vm_private_data here.  6.12's retry merge after
- * .mmap compares the same two files (INFERRED from 6.12 mm/mmap.c:
- * mmap_region, whose vmg.file stays the FUSE file), and merges nothing
- * either.
+ * a legacy .mmap changed the flags compares the same two files (INFERRED:
+ * 6.12 mm/mmap.c:mmap_region keeps the FUSE file in vmg.file; 6.12 agrees,
+ * two VMAs and nothing orphaned, unlike a direct FLAGS mapping there).
  */
 static void fuse_merge_pair(struct __test_metadata *_metadata,
 			    struct stack *s, __u32 mode)
@@ -639,7 +639,8 @@ TEST_F(fuse, exec_static_binary)
 		 * direct exec of the file (fs.c, ENOEXEC), execve goes on,
 		 * past the point of no return (fs/exec.c:begin_new_exec),
 		 * and the first elf_map() gets backing_file_mmap's -ENODEV:
-		 * fs/exec.c:bprm_execve kills the process with SIGSEGV.
+		 * fs/exec.c:bprm_execve kills the process with SIGSEGV
+		 * (INFERRED from the 6.16 flow; 6.16 agrees).
 		 */
 		EXPECT_EQ(128 + SIGSEGV, run_binary(bin, argv_true));
 		EXPECT_EQ(0, DELTA(a, twin_stats(s->root), hook_calls));
