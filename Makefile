@@ -34,12 +34,14 @@ KERNEL_IMAGE ?= $(SETUP_KERNEL_IMAGE)
 KNAME := $(if $(OWN_KERNEL),own-kernel,$(SETUP_KVER))
 OUT := $(BUILD)/$(KNAME)
 
+# docs/example's modules, built by the same Kbuild run, go to OUT/example;
+# vm-run puts that directory at /extra/example (userspace-tests/example.c).
 # overlay.ko and the like fit only the Debian kernel they came with.
 ifeq ($(KERNEL_IMAGE),$(SETUP_KERNEL_IMAGE))
 VMRUN_KMODS := $(addprefix --kmod ,$(KMODS))
 endif
 VMRUN := scripts/vm-run --kernel $(KERNEL_IMAGE) --module $(OUT)/mmapdemo.ko \
-	$(VMRUN_KMODS)
+	$(VMRUN_KMODS) --add $(OUT)/example
 CHROOT := scripts/in-chroot $(ROOT) --bind $(CURDIR) --bind $(KSRC) \
 	$(if $(wildcard $(KDIR)/Makefile),--bind $(KDIR)) --cd $(CURDIR) --
 
@@ -60,7 +62,7 @@ all: module tests ## build mmapdemo.ko and the test programs (in the trixie chro
 # calls it only when a source, the kernel's build tree or the command is
 # newer than the module.  The stamp holds the command and the list of
 # sources, and changes with either.
-module_sources = $(shell cd $(1) 2>/dev/null && find Kbuild driver -type f \
+module_sources = $(shell cd $(1) 2>/dev/null && find Kbuild driver docs/example -type f \
 	\( -name Kbuild -o -name Makefile -o -name '*.[ch]' -o -name '*.sh' \) \
 	! -name '*.mod.c' ! -path driver/conftest.h 2>/dev/null | LC_ALL=C sort)
 MODULE_SRCS := $(call module_sources,.)
@@ -80,6 +82,8 @@ $(OUT)/mmapdemo.ko: $(MODULE_SRCS) $(OUT)/kbuild.stamp \
 	@rm -f $(addprefix $(KOBJ)/,$(filter-out $(MODULE_SRCS),$(call module_sources,$(KOBJ))))
 	@cp -a --parents $(MODULE_SRCS) $(KOBJ)/
 	$(CHROOT) $(KBUILD) modules
+	rm -rf $(OUT)/example && mkdir -p $(OUT)/example && \
+		cp $(KOBJ)/docs/example/*.ko $(OUT)/example/
 	cp $(KOBJ)/mmapdemo.ko $@
 
 tests: $(TEST_BINS) $(BUILD)/tests/run-all ## the test programs alone
