@@ -34,12 +34,12 @@ KERNEL_IMAGE ?= $(SETUP_KERNEL_IMAGE)
 KNAME := $(if $(OWN_KERNEL),own-kernel,$(SETUP_KVER))
 OUT := $(BUILD)/$(KNAME)
 
-# docs/example's modules, built by the same Kbuild run, go to OUT/example;
-# vm-run puts that directory at /extra/example (userspace-tests/example.c).
 # overlay.ko and the like fit only the Debian kernel they came with.
 ifeq ($(KERNEL_IMAGE),$(SETUP_KERNEL_IMAGE))
 VMRUN_KMODS := $(addprefix --kmod ,$(KMODS))
 endif
+# docs/example's modules, built by the same Kbuild run, go to OUT/example;
+# vm-run puts that directory at /extra/example (userspace-tests/example.c).
 VMRUN := scripts/vm-run --kernel $(KERNEL_IMAGE) --module $(OUT)/mmapdemo.ko \
 	$(VMRUN_KMODS) --add $(OUT)/example
 CHROOT := scripts/in-chroot $(ROOT) --bind $(CURDIR) --bind $(KSRC) \
