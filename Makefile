@@ -47,8 +47,10 @@ OUT := $(BUILD)/$(KNAME)
 ifeq ($(KERNEL_IMAGE),$(SETUP_KERNEL_IMAGE))
 VMRUN_KMODS := $(addprefix --kmod ,$(KMODS))
 endif
+# docs/example's modules, built by the same Kbuild run, go to OUT/example;
+# vm-run puts that directory at /extra/example (userspace-tests/example.c).
 VMRUN := scripts/vm-run --kernel $(KERNEL_IMAGE) --module $(OUT)/mmapdemo.ko \
-	$(VMRUN_KMODS)
+	$(VMRUN_KMODS) --add $(OUT)/example
 CHROOT := scripts/in-chroot $(ROOT) --bind $(CURDIR) --bind $(KSRC) \
 	$(if $(wildcard $(KDIR)/Makefile),--bind $(KDIR)) --cd $(CURDIR) --
 
@@ -85,7 +87,7 @@ endef
 # Kbuild takes seconds even with nothing to do (the probes rerun), so make
 # calls it only when a source, the kernel's build tree or the stamp of the
 # command and the list of sources is newer than the module.
-module_sources = $(shell cd $(1) 2>/dev/null && find Kbuild driver -type f \
+module_sources = $(shell cd $(1) 2>/dev/null && find Kbuild driver docs/example -type f \
 	\( -name Kbuild -o -name Makefile -o -name '*.[ch]' -o -name '*.sh' \) \
 	! -name '*.mod.c' ! -path driver/conftest.h 2>/dev/null | LC_ALL=C sort)
 MODULE_SRCS := $(call module_sources,.)
@@ -102,6 +104,8 @@ $(OUT)/mmapdemo.ko: $(MODULE_SRCS) $(OUT)/kbuild.stamp \
 	@rm -f $(addprefix $(KOBJ)/,$(filter-out $(MODULE_SRCS),$(call module_sources,$(KOBJ))))
 	@cp -a --parents $(MODULE_SRCS) $(KOBJ)/
 	$(CHROOT) $(KBUILD) modules
+	rm -rf $(OUT)/example && mkdir -p $(OUT)/example && \
+		cp $(KOBJ)/docs/example/*.ko $(OUT)/example/
 	cp $(KOBJ)/mmapdemo.ko $@
 
 tests: $(TEST_BINS) $(BUILD)/tests/run-all ## the test programs alone

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * exbuf, converted: exbuf_legacy.c with f_op->mmap_prepare instead of
+ * f_op->mmap (docs/porting.md, step by step).  The hook only checks and
+ * describes: the kernel remaps the buffer once the VMA exists, and the
+ * reference is taken in vm_ops->mapped, which runs once per new VMA,
+ * never for a merged or failed mmap().  Needs 7.1 (->mapped, and
+ * vma_desc_test()); Kbuild builds it only where the kernel has them.
+ */
+#include <linux/atomic.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+
+#define EXBUF_ORDER	2
+#define EXBUF_PAGES	BIT(EXBUF_ORDER)
+
+struct exbuf {
+	void *buf;
+	unsigned long pfn;
+	atomic_t refs;		/* one per VMA that maps the buffer */
+};
+
+static struct exbuf exbuf;
+
+static void exbuf_vm_open(struct vm_area_struct *vma)
+{
+	struct exbuf *eb = vma->vm_private_data;
+
+	atomic_inc(&eb->refs);
+}
+
+/* Also called, with NULL, when the remap failed and ->mapped never ran. */
+static void exbuf_vm_close(struct vm_area_struct *vma)
+{
+	struct exbuf *eb = vma->vm_private_data;
+
+	if (eb)
+		atomic_dec(&eb->refs);
+}
+
+/*
+ * A new VMA exists and its remap succeeded: attach it to the buffer and
+ * take the reference.  Called once per new VMA, never on a merge.
+ */
+static int exbuf_vm_mapped(unsigned long start, unsigned long end,
+			   pgoff_t pgoff, const struct file *file,
+			   void **vm_private_data)
+{
+	*vm_private_data = &exbuf;
+	atomic_inc(&exbuf.refs);
+	return 0;
+}
+
+static const struct vm_operations_struct exbuf_vm_ops = {
+	.mapped	= exbuf_vm_mapped,
+	.open	= exbuf_vm_open,
+	.close	= exbuf_vm_close,
+};
+
+static int exbuf_mmap_prepare(struct vm_area_desc *desc)
+{
+	if (!vma_desc_test(desc, VMA_MAYSHARE_BIT))
+		return -EINVAL;
+	if (desc->pgoff >= EXBUF_PAGES ||
+	    vma_desc_pages(desc) > EXBUF_PAGES - desc->pgoff)
+		return -EINVAL;
+	desc->vm_ops = &exbuf_vm_ops;
+	mmap_action_remap_full(desc, exbuf.pfn + desc->pgoff);
+	return 0;
+}
+
+static const struct file_operations exbuf_fops = {
+	.owner	= THIS_MODULE,
+	.mmap_prepare = exbuf_mmap_prepare,
+};
+
+static struct miscdevice exbuf_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "exbuf_prepare",
+	.fops	= &exbuf_fops,
+	.mode	= 0600,
+};
+
+static int exbuf_refs_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(&exbuf.refs));
+}
+
+static const struct kernel_param_ops exbuf_refs_ops = {
+	.get	= exbuf_refs_get,
+};
+module_param_cb(refs, &exbuf_refs_ops, NULL, 0444);
+MODULE_PARM_DESC(refs, "mappings holding a reference on the buffer");
+
+static int __init exbuf_init(void)
+{
+	unsigned long i;
+	int err;
+
+	exbuf.buf = (void *)__get_free_pages(GFP_KERNEL, EXBUF_ORDER);
+	if (!exbuf.buf)
+		return -ENOMEM;
+	for (i = 0; i < EXBUF_PAGES; i++)
+		memset(exbuf.buf + i * PAGE_SIZE, 'a' + i, PAGE_SIZE);
+	exbuf.pfn = page_to_pfn(virt_to_page(exbuf.buf));
+	err = misc_register(&exbuf_misc);
+	if (err)
+		free_pages((unsigned long)exbuf.buf, EXBUF_ORDER);
+	return err;
+}
+module_init(exbuf_init);
+
+static void __exit exbuf_exit(void)
+{
+	misc_deregister(&exbuf_misc);
+	free_pages((unsigned long)exbuf.buf, EXBUF_ORDER);
+}
+module_exit(exbuf_exit);
+
+MODULE_DESCRIPTION("mmapdemo example: a buffer mapped by .mmap_prepare");
+MODULE_LICENSE("GPL");
