@@ -62,6 +62,28 @@ int vma_at(unsigned long addr, struct vma *out)
 	return vmas_in(addr, addr + 1, out, 1) == 1 ? 0 : -1;
 }
 
+bool vma_has_flag(const struct vma *v, const char *flag)
+{
+	size_t len = strlen(flag);
+	const char *p;
+
+	for (p = v->flags; (p = strstr(p, flag)); p += len)
+		if ((p == v->flags || p[-1] == ' ') &&
+		    (p[len] == ' ' || p[len] == '\0'))
+			return true;
+	return false;
+}
+
+int vma_flag_count(const struct vma *v)
+{
+	const char *p;
+	int n = 0;
+
+	for (p = v->flags; *p; p++)
+		n += p[0] != ' ' && (p[1] == ' ' || p[1] == '\0');
+	return n;
+}
+
 struct mmapdemo_stats twin_stats(int fd)
 {
 	struct mmapdemo_stats st;

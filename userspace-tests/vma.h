@@ -3,6 +3,7 @@
 #ifndef MMAPDEMO_VMA_H
 #define MMAPDEMO_VMA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -22,6 +23,16 @@ int vma_at(unsigned long addr, struct vma *out);
  * returns how many (at most max), or -1 on error.
  */
 int vmas_in(unsigned long start, unsigned long end, struct vma *out, int max);
+
+/*
+ * Does v have flag, one "VmFlags:" mnemonic ("dc", "pf", ...)?  As
+ * tools/testing/selftests/mm/vm_util.c:check_vmflag_io() and its kind
+ * ask, one flag at a time.
+ */
+bool vma_has_flag(const struct vma *v, const char *flag);
+
+/* How many flags v has. */
+int vma_flag_count(const struct vma *v);
 
 /* The twin's counters, read through any fd of that twin. */
 struct mmapdemo_stats twin_stats(int fd);
