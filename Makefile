@@ -56,7 +56,7 @@ CHROOT := scripts/in-chroot $(ROOT) --bind $(CURDIR) --bind $(KSRC) \
 
 TEST_CFLAGS := -static -O2 -g -Wall -Wextra -Wno-sign-compare -Werror -D_GNU_SOURCE \
 	-I driver/uapi -I $(KSRC)/tools/testing/selftests
-TEST_LIB := userspace-tests/vma.c
+TEST_LIB := userspace-tests/vma.c userspace-tests/scenario.c
 # Linked into the program that names them below, not programs of their own.
 TEST_PARTS := userspace-tests/fuse_server.c
 TEST_PROGS := $(filter-out $(TEST_LIB) $(TEST_PARTS),$(wildcard userspace-tests/*.c))
@@ -109,7 +109,7 @@ $(OUT)/mmapdemo.ko: $(MODULE_SRCS) $(OUT)/kbuild.stamp \
 	cp $(KOBJ)/mmapdemo.ko $@
 
 tests: $(TEST_BINS) $(BUILD)/tests/run-all ## the test programs alone
-$(BUILD)/tests/%: userspace-tests/%.c $(TEST_LIB) userspace-tests/vma.h driver/uapi/mmapdemo.h
+$(BUILD)/tests/%: userspace-tests/%.c $(TEST_LIB) $(wildcard userspace-tests/*.h) driver/uapi/mmapdemo.h
 	@mkdir -p $(@D)
 	$(CHROOT) gcc-14 $(TEST_CFLAGS) -o $@ $(filter %.c,$^)
 $(BUILD)/tests/fuse: userspace-tests/fuse_server.c userspace-tests/fuse_server.h

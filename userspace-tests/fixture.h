@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The set-up and tear-down the fixtures share: the twin under test on its
+ * backend, the counters' baseline, and the check that the test left them
+ * as it found them.  These take the harness's _metadata for SKIP, ASSERT
+ * and EXPECT, so they live in a header that a test includes after
+ * kselftest_harness.h, as tools/testing/selftests/landlock/common.h does.
+ */
+#ifndef MMAPDEMO_FIXTURE_H
+#define MMAPDEMO_FIXTURE_H
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "scenario.h"
+
+/* How much a counter grew from the snapshot a to the snapshot b. */
+#define DELTA(a, b, f)	((long)((b).f - (a).f))
+
+#define NO_OVERLAY "no overlay in /proc/filesystems " \
+	"(CONFIG_OVERLAY_FS=m: load overlay.ko, vm-run --kmod)"
+
+struct testbed {
+	struct target t;
+	int fd;			/* t's path, open in the variant's mode */
+	size_t psz;
+	/*
+	 * ->mapped calls and state objects per new VMA: 1, or 0 for a
+	 * prepare twin without vm_ops->mapped (before 7.1)
+	 */
+	int state;
+	/*
+	 * hook calls (legacy) or ->mapped calls (prepare) that by the kernel
+	 * source get no ->close: set by the tests that make them
+	 */
+	long unclosed;
+	/* state objects the kernel orphaned: set by the tests too */
+	long orphans;
+	struct mmapdemo_stats base;
+	bool up;
+};
+
+/*
+ * Set tb up for a test of one twin on one backend, in mode, with a file
+ * of pages pages (or a buffer of at least that many): SKIP where this
+ * kernel's prepare twin cannot map in mode (prepare_lacks; 6.12 has no
+ * prepare twins) or overlayfs is missing - before anything exists, so
+ * nothing is left to undo.  0, or -1 after a SKIP: the setup returns.
+ * A setup that has more to do does it before this: an ASSERT that fails
+ * in a setup runs no teardown, and a mount left behind pins the module.
+ */
+static inline int testbed_setup(struct __test_metadata *_metadata,
+				struct testbed *tb, enum backend backend,
+				bool prepare, __u32 mode, int pages)
+{
+	const char *lacks = prepare ? prepare_lacks(mode, 0, 0) : NULL;
+	int err;
+
+	tb->psz = getpagesize();
+	tb->fd = -1;
+	if (lacks)
+		SKIP(return -1, "%s", lacks);
+	if (backend == BACKEND_OVERLAY && !have_fs("overlay"))
+		SKIP(return -1, NO_OVERLAY);
+	if (backend == BACKEND_DEV) {
+		ASSERT_GE(module_pages(), pages);
+	} else {
+		/* the feature bits say what the module registered */
+		ASSERT_TRUE(have_fs(prepare ? MMAPDEMO_FS_PREPARE :
+					      MMAPDEMO_FS_LEGACY))
+			TH_LOG("features %#x", mmapdemo_features());
+	}
+	ASSERT_EQ(0, target_up(&tb->t, backend, prepare, pages))
+		TH_LOG("set-up: %s", strerror(errno));
+	tb->fd = target_open(&tb->t, tb->t.oflags, mode);
+	if (tb->fd < 0) {
+		err = errno;
+		target_down(&tb->t);
+		errno = err;
+	}
+	ASSERT_GE(tb->fd, 0) TH_LOG("%s: %s", tb->t.path, strerror(errno));
+	tb->state = !prepare || prepare_keeps_state();
+	tb->base = target_stats(&tb->t);
+	tb->up = true;
+	return 0;
+}
+
+/*
+ * Every mapping of the test is gone: the state objects are back at their
+ * baseline (the test's own start, so that a leak fails the test that made
+ * it and not every later one), and there was one ->close per VMA ever
+ * made - by ->mapped (prepare) or .mmap (legacy), or by ->open on a split
+ * or fork (include/linux/mm.h: vm_operations_struct) - less those that
+ * the kernel never closes.  Then the mounts go.
+ */
+static inline void testbed_teardown(struct __test_metadata *_metadata,
+				    struct testbed *tb)
+{
+	struct mmapdemo_stats end;
+
+	if (!tb->up)
+		return;
+	close(tb->fd);
+	/* a mount's defaults armed by a test that failed half-way */
+	if (tb->t.root >= 0) {
+		twin_set_fail(tb->t.root, MMAPDEMO_FAIL_NONE, 0, 0);
+		twin_set_mode(tb->t.root, MMAPDEMO_MODE_FAULT);
+	}
+	end = target_stats(&tb->t);
+	EXPECT_EQ(tb->base.live_objects + tb->orphans, end.live_objects);
+	/* without ->mapped nothing counts the new VMAs */
+	if (tb->state)
+		EXPECT_EQ(DELTA(tb->base, end, vm_close),
+			  (tb->t.prepare ? DELTA(tb->base, end, mapped_calls) :
+					   DELTA(tb->base, end, hook_calls)) +
+			  DELTA(tb->base, end, vm_open) - tb->unclosed);
+	EXPECT_EQ(0, target_down(&tb->t)) TH_LOG("umount: %s", strerror(errno));
+	tb->up = false;
+}
+
+/*
+ * 6.16 refuses a file with only .mmap_prepare where it checks for
+ * f_op->mmap: fs/backing-file.c:backing_file_mmap with -ENODEV (asserted
+ * by stacked.c), fs/binfmt_elf.c:load_elf_binary with -ENOEXEC; 6.17
+ * asks can_mmap_file() instead.  SKIP a test that needs a stacked mmap
+ * of a prepare twin there; -1 after the SKIP.
+ */
+static inline int skip_without_stacked_prepare(struct __test_metadata *_metadata,
+					       bool prepare)
+{
+	if (prepare && !has_feature(MMAPDEMO_FEAT_STACKED_PREPARE))
+		SKIP(return -1, "no can_mmap_file() (6.17): backing_file_mmap "
+		     "refuses a file without .mmap, ENODEV (asserted by stacked.c)");
+	return 0;
+}
+
+#endif
