@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Error unwinding: a failure injected at every stage of both twins
- * (MMAPDEMO_IOC_SET_FAIL), and what the kernel undoes afterwards.
+ * (MMAPDEMO_IOC_SET_FAIL), on each backend - the character device, a file
+ * of the filesystem twins, and that file through overlayfs - and what the
+ * kernel undoes afterwards.
  *
  * Order of a new mapping in 7.3 (mm/vma.c:__mmap_region):
  *  1. __mmap_setup: old VMAs under a MAP_FIXED range are split and
@@ -20,25 +22,35 @@
  *     the VMA is do_munmap()ed - ->close IS called, with the
  *     vm_private_data from before ->mapped (NULL) - and the error is
  *     replaced by action.error_override if set.
- * So every injected failure leaves a hole under MAP_FIXED, for both twins
- * and every stage, and the override changes only a ->mapped failure.
+ * Through overlayfs (fs/overlayfs/file.c:ovl_mmap -> fs/backing-file.c:
+ * backing_file_mmap -> include/linux/fs.h:vfs_mmap) the failing hook is
+ * inside the overlay's .mmap, step 4 of the outer mmap(): .mmap for the
+ * legacy twin, mm/util.c:compat_vma_mmap for the prepare twin, which runs
+ * .mmap_prepare and ->mapped on the VMA that already exists.
+ * So every injected failure leaves a hole under MAP_FIXED, for both twins,
+ * every stage and every backend, and the override changes only a direct
+ * ->mapped failure.
  *
  * The injected error is -EIO; the override is -EAGAIN (as /dev/mem,
- * drivers/char/mem.c:mmap_mem_prepare).  Expected values are per variant;
- * the mode does not change any of them, so every mode is run to show it.
+ * drivers/char/mem.c:mmap_mem_prepare).  The mode changes none of the
+ * expected values, so every mode of the backend is run to show it.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "vma.h"
+#include "fixture.h"
 
+#define FAULT	MMAPDEMO_MODE_FAULT
+#define FLAGS	MMAPDEMO_MODE_FLAGS
+#define REMAP	MMAPDEMO_MODE_REMAP
+#define PAGES	MMAPDEMO_MODE_PAGES
 #define ENTRY	MMAPDEMO_FAIL_HOOK_ENTRY
 #define EXIT	MMAPDEMO_FAIL_HOOK_EXIT
 #define MAPPED	MMAPDEMO_FAIL_MAPPED
@@ -46,409 +58,639 @@
 static char maps_before[65536], maps_after[65536];
 
 FIXTURE(unwind) {
-	int fd;
-	size_t psz;
+	struct testbed tb;
 };
 
 FIXTURE_VARIANT(unwind) {
+	enum backend backend;
 	bool prepare;
 	__u32 mode;
 	__u32 stage;
 	int override;		/* error_override as a positive errno, 0 = none */
-	int err;		/* errno of the failed mmap() */
-	int mapped;		/* ->mapped calls for it */
-	int close;		/* ->close calls for it */
 };
 
-#define UNWIND(name, prepare, mode, stage, override, err, mapped, close) \
-	FIXTURE_VARIANT_ADD(unwind, name) { \
-		prepare, MMAPDEMO_MODE_##mode, stage, override, err, mapped, close }
+/* The character device: every mode */
+FIXTURE_VARIANT_ADD(unwind, prepare_fault_entry) {
+	.backend = BACKEND_DEV, .prepare = true, .mode = FAULT,
+	.stage = ENTRY,
+};
+FIXTURE_VARIANT_ADD(unwind, prepare_fault_entry_ovr) {
+	.backend = BACKEND_DEV, .prepare = true, .mode = FAULT,
+	.stage = ENTRY, .override = EAGAIN,
+};
+FIXTURE_VARIANT_ADD(unwind, prepare_fault_exit) {
+	.backend = BACKEND_DEV, .prepare = true, .mode = FAULT,
+	.stage = EXIT,
+};
+FIXTURE_VARIANT_ADD(unwind, prepare_fault_exit_ovr) {
+	.backend = BACKEND_DEV, .prepare = true, .mode = FAULT,
+	.stage = EXIT, .override = EAGAIN,
+};
+FIXTURE_VARIANT_ADD(unwind, prepare_fault_mapped) {
+	.backend = BACKEND_DEV, .prepare = true, .mode = FAULT,
+	.stage = MAPPED,
+};
+FIXTURE_VARIANT_ADD(unwind, prepare_fault_mapped_ovr) {
+	.backend = BACKEND_DEV, .prepare = true, .mode = FAULT,
+	.stage = MAPPED, .override = EAGAIN,
+};
+FIXTURE_VARIANT_ADD(unwind, prepare_flags_entry) {
+	.backend = BACKEND_DEV, .prepare = true, .mode = FLAGS,
+	.stage = ENTRY,
+};
+FIXTURE_VARIANT_ADD(unwind, prepare_flags_entry_ovr) {
+	.backend = BACKEND_DEV, .prepare = true, .mode = FLAGS,
+	.stage = ENTRY, .override = EAGAIN,
+};
+FIXTURE_VARIANT_ADD(unwind, prepare_flags_exit) {
+	.backend = BACKEND_DEV, .prepare = true, .mode = FLAGS,
+	.stage = EXIT,
+};
+FIXTURE_VARIANT_ADD(unwind, prepare_flags_exit_ovr) {
+	.backend = BACKEND_DEV, .prepare = true, .mode = FLAGS,
+	.stage = EXIT, .override = EAGAIN,
+};
+FIXTURE_VARIANT_ADD(unwind, prepare_flags_mapped) {
+	.backend = BACKEND_DEV, .prepare = true, .mode = FLAGS,
+	.stage = MAPPED,
+};
+FIXTURE_VARIANT_ADD(unwind, prepare_flags_mapped_ovr) {
+	.backend = BACKEND_DEV, .prepare = true, .mode = FLAGS,
+	.stage = MAPPED, .override = EAGAIN,
+};
+FIXTURE_VARIANT_ADD(unwind, prepare_remap_entry) {
+	.backend = BACKEND_DEV, .prepare = true, .mode = REMAP,
+	.stage = ENTRY,
+};
+FIXTURE_VARIANT_ADD(unwind, prepare_remap_entry_ovr) {
+	.backend = BACKEND_DEV, .prepare = true, .mode = REMAP,
+	.stage = ENTRY, .override = EAGAIN,
+};
+FIXTURE_VARIANT_ADD(unwind, prepare_remap_exit) {
+	.backend = BACKEND_DEV, .prepare = true, .mode = REMAP,
+	.stage = EXIT,
+};
+FIXTURE_VARIANT_ADD(unwind, prepare_remap_exit_ovr) {
+	.backend = BACKEND_DEV, .prepare = true, .mode = REMAP,
+	.stage = EXIT, .override = EAGAIN,
+};
+FIXTURE_VARIANT_ADD(unwind, prepare_remap_mapped) {
+	.backend = BACKEND_DEV, .prepare = true, .mode = REMAP,
+	.stage = MAPPED,
+};
+FIXTURE_VARIANT_ADD(unwind, prepare_remap_mapped_ovr) {
+	.backend = BACKEND_DEV, .prepare = true, .mode = REMAP,
+	.stage = MAPPED, .override = EAGAIN,
+};
+FIXTURE_VARIANT_ADD(unwind, prepare_pages_entry) {
+	.backend = BACKEND_DEV, .prepare = true, .mode = PAGES,
+	.stage = ENTRY,
+};
+FIXTURE_VARIANT_ADD(unwind, prepare_pages_entry_ovr) {
+	.backend = BACKEND_DEV, .prepare = true, .mode = PAGES,
+	.stage = ENTRY, .override = EAGAIN,
+};
+FIXTURE_VARIANT_ADD(unwind, prepare_pages_exit) {
+	.backend = BACKEND_DEV, .prepare = true, .mode = PAGES,
+	.stage = EXIT,
+};
+FIXTURE_VARIANT_ADD(unwind, prepare_pages_exit_ovr) {
+	.backend = BACKEND_DEV, .prepare = true, .mode = PAGES,
+	.stage = EXIT, .override = EAGAIN,
+};
+FIXTURE_VARIANT_ADD(unwind, prepare_pages_mapped) {
+	.backend = BACKEND_DEV, .prepare = true, .mode = PAGES,
+	.stage = MAPPED,
+};
+FIXTURE_VARIANT_ADD(unwind, prepare_pages_mapped_ovr) {
+	.backend = BACKEND_DEV, .prepare = true, .mode = PAGES,
+	.stage = MAPPED, .override = EAGAIN,
+};
+FIXTURE_VARIANT_ADD(unwind, legacy_fault_entry) {
+	.backend = BACKEND_DEV, .prepare = false, .mode = FAULT,
+	.stage = ENTRY,
+};
+FIXTURE_VARIANT_ADD(unwind, legacy_fault_exit) {
+	.backend = BACKEND_DEV, .prepare = false, .mode = FAULT,
+	.stage = EXIT,
+};
+FIXTURE_VARIANT_ADD(unwind, legacy_flags_entry) {
+	.backend = BACKEND_DEV, .prepare = false, .mode = FLAGS,
+	.stage = ENTRY,
+};
+FIXTURE_VARIANT_ADD(unwind, legacy_flags_exit) {
+	.backend = BACKEND_DEV, .prepare = false, .mode = FLAGS,
+	.stage = EXIT,
+};
+FIXTURE_VARIANT_ADD(unwind, legacy_remap_entry) {
+	.backend = BACKEND_DEV, .prepare = false, .mode = REMAP,
+	.stage = ENTRY,
+};
+FIXTURE_VARIANT_ADD(unwind, legacy_remap_exit) {
+	.backend = BACKEND_DEV, .prepare = false, .mode = REMAP,
+	.stage = EXIT,
+};
+FIXTURE_VARIANT_ADD(unwind, legacy_pages_entry) {
+	.backend = BACKEND_DEV, .prepare = false, .mode = PAGES,
+	.stage = ENTRY,
+};
+FIXTURE_VARIANT_ADD(unwind, legacy_pages_exit) {
+	.backend = BACKEND_DEV, .prepare = false, .mode = PAGES,
+	.stage = EXIT,
+};
 
-/*
- * .mmap_prepare fails at entry or exit: mm/vma.c:call_mmap_prepare returns
- * the hook's error verbatim (no VMA yet: no ->mapped, no ->close); the
- * override is only read by mm/util.c:mmap_action_finish, never reached.
- */
-UNWIND(prepare_fault_entry,	true, FAULT, ENTRY, 0, EIO, 0, 0);
-UNWIND(prepare_fault_entry_ovr,	true, FAULT, ENTRY, EAGAIN, EIO, 0, 0);
-UNWIND(prepare_fault_exit,	true, FAULT, EXIT, 0, EIO, 0, 0);
-UNWIND(prepare_fault_exit_ovr,	true, FAULT, EXIT, EAGAIN, EIO, 0, 0);
-UNWIND(prepare_flags_entry,	true, FLAGS, ENTRY, 0, EIO, 0, 0);
-UNWIND(prepare_flags_entry_ovr,	true, FLAGS, ENTRY, EAGAIN, EIO, 0, 0);
-UNWIND(prepare_flags_exit,	true, FLAGS, EXIT, 0, EIO, 0, 0);
-UNWIND(prepare_flags_exit_ovr,	true, FLAGS, EXIT, EAGAIN, EIO, 0, 0);
-UNWIND(prepare_remap_entry,	true, REMAP, ENTRY, 0, EIO, 0, 0);
-UNWIND(prepare_remap_entry_ovr,	true, REMAP, ENTRY, EAGAIN, EIO, 0, 0);
-UNWIND(prepare_remap_exit,	true, REMAP, EXIT, 0, EIO, 0, 0);
-UNWIND(prepare_remap_exit_ovr,	true, REMAP, EXIT, EAGAIN, EIO, 0, 0);
-UNWIND(prepare_pages_entry,	true, PAGES, ENTRY, 0, EIO, 0, 0);
-UNWIND(prepare_pages_entry_ovr,	true, PAGES, ENTRY, EAGAIN, EIO, 0, 0);
-UNWIND(prepare_pages_exit,	true, PAGES, EXIT, 0, EIO, 0, 0);
-UNWIND(prepare_pages_exit_ovr,	true, PAGES, EXIT, EAGAIN, EIO, 0, 0);
-/*
- * ->mapped fails: mm/util.c:mmap_action_finish do_munmap()s the inserted
- * VMA (mm/vma.c:remove_vma -> vma_close: ->close once) and returns
- * "action->error_override ?: err".
- */
-UNWIND(prepare_fault_mapped,	true, FAULT, MAPPED, 0, EIO, 1, 1);
-UNWIND(prepare_fault_mapped_ovr, true, FAULT, MAPPED, EAGAIN, EAGAIN, 1, 1);
-UNWIND(prepare_flags_mapped,	true, FLAGS, MAPPED, 0, EIO, 1, 1);
-UNWIND(prepare_flags_mapped_ovr, true, FLAGS, MAPPED, EAGAIN, EAGAIN, 1, 1);
-UNWIND(prepare_remap_mapped,	true, REMAP, MAPPED, 0, EIO, 1, 1);
-UNWIND(prepare_remap_mapped_ovr, true, REMAP, MAPPED, EAGAIN, EAGAIN, 1, 1);
-UNWIND(prepare_pages_mapped,	true, PAGES, MAPPED, 0, EIO, 1, 1);
-UNWIND(prepare_pages_mapped_ovr, true, PAGES, MAPPED, EAGAIN, EAGAIN, 1, 1);
-/*
- * .mmap fails: mm/vma.c:__mmap_new_file_vma returns it verbatim; the VMA
- * got dummy vm_ops (mm/internal.h:mmap_file), so no ->close - the driver
- * freed its state itself (driver/chardev_legacy.c:chardev_legacy_mmap).
- */
-UNWIND(legacy_fault_entry,	false, FAULT, ENTRY, 0, EIO, 0, 0);
-UNWIND(legacy_fault_exit,	false, FAULT, EXIT, 0, EIO, 0, 0);
-UNWIND(legacy_flags_entry,	false, FLAGS, ENTRY, 0, EIO, 0, 0);
-UNWIND(legacy_flags_exit,	false, FLAGS, EXIT, 0, EIO, 0, 0);
-UNWIND(legacy_remap_entry,	false, REMAP, ENTRY, 0, EIO, 0, 0);
-UNWIND(legacy_remap_exit,	false, REMAP, EXIT, 0, EIO, 0, 0);
-UNWIND(legacy_pages_entry,	false, PAGES, ENTRY, 0, EIO, 0, 0);
-UNWIND(legacy_pages_exit,	false, PAGES, EXIT, 0, EIO, 0, 0);
+/* A file of the filesystem twins: FAULT and FLAGS, the modes they have */
+FIXTURE_VARIANT_ADD(unwind, fs_prepare_fault_entry) {
+	.backend = BACKEND_FS, .prepare = true, .mode = FAULT,
+	.stage = ENTRY,
+};
+FIXTURE_VARIANT_ADD(unwind, fs_prepare_fault_entry_ovr) {
+	.backend = BACKEND_FS, .prepare = true, .mode = FAULT,
+	.stage = ENTRY, .override = EAGAIN,
+};
+FIXTURE_VARIANT_ADD(unwind, fs_prepare_fault_exit) {
+	.backend = BACKEND_FS, .prepare = true, .mode = FAULT,
+	.stage = EXIT,
+};
+FIXTURE_VARIANT_ADD(unwind, fs_prepare_fault_exit_ovr) {
+	.backend = BACKEND_FS, .prepare = true, .mode = FAULT,
+	.stage = EXIT, .override = EAGAIN,
+};
+FIXTURE_VARIANT_ADD(unwind, fs_prepare_fault_mapped) {
+	.backend = BACKEND_FS, .prepare = true, .mode = FAULT,
+	.stage = MAPPED,
+};
+FIXTURE_VARIANT_ADD(unwind, fs_prepare_fault_mapped_ovr) {
+	.backend = BACKEND_FS, .prepare = true, .mode = FAULT,
+	.stage = MAPPED, .override = EAGAIN,
+};
+FIXTURE_VARIANT_ADD(unwind, fs_prepare_flags_entry) {
+	.backend = BACKEND_FS, .prepare = true, .mode = FLAGS,
+	.stage = ENTRY,
+};
+FIXTURE_VARIANT_ADD(unwind, fs_prepare_flags_entry_ovr) {
+	.backend = BACKEND_FS, .prepare = true, .mode = FLAGS,
+	.stage = ENTRY, .override = EAGAIN,
+};
+FIXTURE_VARIANT_ADD(unwind, fs_prepare_flags_exit) {
+	.backend = BACKEND_FS, .prepare = true, .mode = FLAGS,
+	.stage = EXIT,
+};
+FIXTURE_VARIANT_ADD(unwind, fs_prepare_flags_exit_ovr) {
+	.backend = BACKEND_FS, .prepare = true, .mode = FLAGS,
+	.stage = EXIT, .override = EAGAIN,
+};
+FIXTURE_VARIANT_ADD(unwind, fs_prepare_flags_mapped) {
+	.backend = BACKEND_FS, .prepare = true, .mode = FLAGS,
+	.stage = MAPPED,
+};
+FIXTURE_VARIANT_ADD(unwind, fs_prepare_flags_mapped_ovr) {
+	.backend = BACKEND_FS, .prepare = true, .mode = FLAGS,
+	.stage = MAPPED, .override = EAGAIN,
+};
+FIXTURE_VARIANT_ADD(unwind, fs_legacy_fault_entry) {
+	.backend = BACKEND_FS, .prepare = false, .mode = FAULT,
+	.stage = ENTRY,
+};
+FIXTURE_VARIANT_ADD(unwind, fs_legacy_fault_exit) {
+	.backend = BACKEND_FS, .prepare = false, .mode = FAULT,
+	.stage = EXIT,
+};
+FIXTURE_VARIANT_ADD(unwind, fs_legacy_flags_entry) {
+	.backend = BACKEND_FS, .prepare = false, .mode = FLAGS,
+	.stage = ENTRY,
+};
+FIXTURE_VARIANT_ADD(unwind, fs_legacy_flags_exit) {
+	.backend = BACKEND_FS, .prepare = false, .mode = FLAGS,
+	.stage = EXIT,
+};
+
+/* That file through overlayfs */
+FIXTURE_VARIANT_ADD(unwind, ovl_prepare_fault_entry) {
+	.backend = BACKEND_OVERLAY, .prepare = true, .mode = FAULT,
+	.stage = ENTRY,
+};
+FIXTURE_VARIANT_ADD(unwind, ovl_prepare_fault_entry_ovr) {
+	.backend = BACKEND_OVERLAY, .prepare = true, .mode = FAULT,
+	.stage = ENTRY, .override = EAGAIN,
+};
+FIXTURE_VARIANT_ADD(unwind, ovl_prepare_fault_exit) {
+	.backend = BACKEND_OVERLAY, .prepare = true, .mode = FAULT,
+	.stage = EXIT,
+};
+FIXTURE_VARIANT_ADD(unwind, ovl_prepare_fault_exit_ovr) {
+	.backend = BACKEND_OVERLAY, .prepare = true, .mode = FAULT,
+	.stage = EXIT, .override = EAGAIN,
+};
+FIXTURE_VARIANT_ADD(unwind, ovl_prepare_fault_mapped) {
+	.backend = BACKEND_OVERLAY, .prepare = true, .mode = FAULT,
+	.stage = MAPPED,
+};
+FIXTURE_VARIANT_ADD(unwind, ovl_prepare_fault_mapped_ovr) {
+	.backend = BACKEND_OVERLAY, .prepare = true, .mode = FAULT,
+	.stage = MAPPED, .override = EAGAIN,
+};
+FIXTURE_VARIANT_ADD(unwind, ovl_prepare_flags_entry) {
+	.backend = BACKEND_OVERLAY, .prepare = true, .mode = FLAGS,
+	.stage = ENTRY,
+};
+FIXTURE_VARIANT_ADD(unwind, ovl_prepare_flags_entry_ovr) {
+	.backend = BACKEND_OVERLAY, .prepare = true, .mode = FLAGS,
+	.stage = ENTRY, .override = EAGAIN,
+};
+FIXTURE_VARIANT_ADD(unwind, ovl_prepare_flags_exit) {
+	.backend = BACKEND_OVERLAY, .prepare = true, .mode = FLAGS,
+	.stage = EXIT,
+};
+FIXTURE_VARIANT_ADD(unwind, ovl_prepare_flags_exit_ovr) {
+	.backend = BACKEND_OVERLAY, .prepare = true, .mode = FLAGS,
+	.stage = EXIT, .override = EAGAIN,
+};
+FIXTURE_VARIANT_ADD(unwind, ovl_prepare_flags_mapped) {
+	.backend = BACKEND_OVERLAY, .prepare = true, .mode = FLAGS,
+	.stage = MAPPED,
+};
+FIXTURE_VARIANT_ADD(unwind, ovl_prepare_flags_mapped_ovr) {
+	.backend = BACKEND_OVERLAY, .prepare = true, .mode = FLAGS,
+	.stage = MAPPED, .override = EAGAIN,
+};
+FIXTURE_VARIANT_ADD(unwind, ovl_legacy_fault_entry) {
+	.backend = BACKEND_OVERLAY, .prepare = false, .mode = FAULT,
+	.stage = ENTRY,
+};
+FIXTURE_VARIANT_ADD(unwind, ovl_legacy_fault_exit) {
+	.backend = BACKEND_OVERLAY, .prepare = false, .mode = FAULT,
+	.stage = EXIT,
+};
+FIXTURE_VARIANT_ADD(unwind, ovl_legacy_flags_entry) {
+	.backend = BACKEND_OVERLAY, .prepare = false, .mode = FLAGS,
+	.stage = ENTRY,
+};
+FIXTURE_VARIANT_ADD(unwind, ovl_legacy_flags_exit) {
+	.backend = BACKEND_OVERLAY, .prepare = false, .mode = FLAGS,
+	.stage = EXIT,
+};
 
 FIXTURE_SETUP(unwind)
 {
-	const char *dev = variant->prepare ? MMAPDEMO_DEV_PREPARE : MMAPDEMO_DEV_LEGACY;
 	const char *lacks = variant->prepare ?
 		prepare_lacks(variant->mode, variant->stage, variant->override) :
 		NULL;
 
 	if (lacks)
 		SKIP(return, "%s", lacks);
-	self->psz = getpagesize();
-	ASSERT_GE(module_pages(), 4);
-	self->fd = twin_open(dev, O_RDWR, variant->mode);
-	ASSERT_GE(self->fd, 0) TH_LOG("%s: %s", dev, strerror(errno));
+	if (variant->backend == BACKEND_OVERLAY &&
+	    skip_without_stacked_prepare(_metadata, variant->prepare))
+		return;
+	testbed_setup(_metadata, &self->tb, variant->backend, variant->prepare,
+		      variant->mode, 4);
 }
 
 FIXTURE_TEARDOWN(unwind)
 {
-	close(self->fd);
+	testbed_teardown(_metadata, &self->tb);
 }
 
-static int arm(int fd, const FIXTURE_VARIANT(unwind) *variant)
+/*
+ * The errno of the failed mmap().  A hook's own error comes back verbatim
+ * (mm/vma.c:call_mmap_prepare, __mmap_new_file_vma; through overlayfs
+ * mm/util.c:compat_vma_mmap and the overlay's .mmap): the override is read
+ * only by mm/util.c:mmap_action_finish, after ->mapped - "action->
+ * error_override ?: err" - and through overlayfs not even there: "if (!err
+ * || is_compat) return err;" returns the raw error first.
+ */
+static int want_errno(const FIXTURE_VARIANT(unwind) *variant)
 {
-	return twin_set_fail(fd, variant->stage, -EIO, -variant->override);
+	if (variant->stage == MAPPED && variant->override &&
+	    variant->backend != BACKEND_OVERLAY)
+		return variant->override;
+	return EIO;
 }
 
-/* Two pages of the device, MAP_SHARED (REMAP needs it). */
-static void *map_dev(int fd, void *addr, size_t psz, int flags)
+/* ->mapped calls for the failed mmap(): only a ->mapped failure gets there. */
+static int want_mapped(const FIXTURE_VARIANT(unwind) *variant)
 {
-	return mmap(addr, 2 * psz, PROT_READ | PROT_WRITE, MAP_SHARED | flags,
-		    fd, 0);
+	return variant->stage == MAPPED;
 }
 
-/* The counters after one mmap() that failed where the variant says. */
+/*
+ * ->close calls for it.  A failing .mmap_prepare ran before any VMA
+ * existed; a failing .mmap leaves a VMA with the dummy vm_ops of
+ * mm/internal.h:mmap_file, so the twin freed its state itself
+ * (driver/common.c:mmapdemo_legacy_attach).  After ->mapped,
+ * mmap_action_finish do_munmap()s the new VMA (mm/vma.c:remove_vma ->
+ * vma_close: ->close once, vm_private_data NULL, as mm/util.c:
+ * call_vma_mapped stores it only on success).  Through overlayfs the outer
+ * __mmap_new_file_vma unwinds it as any .mmap failure: dummy vm_ops, no
+ * ->close, even after ->mapped put ours on the VMA.
+ */
+static int want_close(const FIXTURE_VARIANT(unwind) *variant)
+{
+	return variant->stage == MAPPED && variant->backend != BACKEND_OVERLAY;
+}
+
+/* Hook calls (legacy) or ->mapped calls (prepare) that get no ->close. */
+static int unclosed_by(const FIXTURE_VARIANT(unwind) *variant)
+{
+	return (variant->prepare ? want_mapped(variant) : 1) - want_close(variant);
+}
+
+/*
+ * The counters across one mmap() that failed where the variant says; the
+ * VMAs the kernel never closes are noted for testbed_teardown.
+ */
 static void expect_unwound(struct __test_metadata *_metadata,
+			   struct testbed *tb,
 			   const FIXTURE_VARIANT(unwind) *variant,
 			   const struct mmapdemo_stats *b,
 			   const struct mmapdemo_stats *a)
 {
-	/* the injected failures fire in the hook or after it */
-	EXPECT_EQ(b->hook_calls + 1, a->hook_calls);
-	EXPECT_EQ(b->mapped_calls + variant->mapped, a->mapped_calls);
+	/* every injected failure fires in the hook or after it */
+	EXPECT_EQ(1, DELTA(*b, *a, hook_calls));
+	EXPECT_EQ(want_mapped(variant), DELTA(*b, *a, mapped_calls));
 	/* include/linux/mm.h (vm_operations_struct): no ->open on first map */
-	EXPECT_EQ(b->vm_open, a->vm_open);
-	EXPECT_EQ(b->vm_close + variant->close, a->vm_close);
-	/* nothing the driver allocated outlives the failure */
+	EXPECT_EQ(0, DELTA(*b, *a, vm_open));
+	EXPECT_EQ(want_close(variant), DELTA(*b, *a, vm_close));
+	/* nothing the twin allocated outlives the failure */
 	EXPECT_EQ(b->live_objects, a->live_objects);
 	/* driver/common.c:mmapdemo_fail_at: counted once, when it fires */
-	EXPECT_EQ(b->injected + 1, a->injected);
+	EXPECT_EQ(1, DELTA(*b, *a, injected));
+	tb->unclosed += unclosed_by(variant);
+}
+
+/* A new open of the twin in the variant's mode, with its failure armed. */
+static int open_armed(struct testbed *tb,
+		      const FIXTURE_VARIANT(unwind) *variant)
+{
+	return target_open_armed(&tb->t, variant->mode, variant->stage,
+				 variant->override);
 }
 
 /* A plain mmap() fails and leaves /proc/self/maps exactly as it was. */
 TEST_F(unwind, plain_mmap)
 {
+	struct testbed *tb = &self->tb;
 	struct mmapdemo_stats before, after;
-	void *p;
-	int err;
+	size_t len = 2 * tb->psz;
+	char *p;
+	int fd, err;
 
-	ASSERT_EQ(0, arm(self->fd, variant));
-	before = twin_stats(self->fd);
+	fd = open_armed(tb, variant);
+	ASSERT_GE(fd, 0) TH_LOG("%s", strerror(errno));
+	before = target_stats(&tb->t);
 	ASSERT_LT(0, maps_snapshot(maps_before, sizeof(maps_before)));
-	p = map_dev(self->fd, NULL, self->psz, 0);
+	p = mmap(NULL, len, tb->t.prot, MAP_SHARED, fd, 0);
 	err = errno;
 	ASSERT_LT(0, maps_snapshot(maps_after, sizeof(maps_after)));
-	after = twin_stats(self->fd);
+	after = target_stats(&tb->t);
 	ASSERT_EQ(MAP_FAILED, p);
-	EXPECT_EQ(variant->err, err) TH_LOG("errno %s", strerror(err));
+	EXPECT_EQ(want_errno(variant), err) TH_LOG("errno %s", strerror(err));
 	EXPECT_STREQ(maps_before, maps_after);
-	expect_unwound(_metadata, variant, &before, &after);
+	expect_unwound(_metadata, tb, variant, &before, &after);
 
 	/* one-shot: the failure was consumed, the next mmap() works */
-	p = map_dev(self->fd, NULL, self->psz, 0);
+	p = mmap(NULL, len, tb->t.prot, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, munmap(p, 2 * self->psz));
-	after = twin_stats(self->fd);
+	/* the file's page 1; the device's buffer holds nothing known */
+	if (variant->backend != BACKEND_DEV)
+		EXPECT_EQ('b', p[tb->psz]);
+	ASSERT_EQ(0, munmap(p, len));
+	after = target_stats(&tb->t);
 	EXPECT_EQ(before.live_objects, after.live_objects);
-	EXPECT_EQ(before.injected + 1, after.injected);
+	EXPECT_EQ(1, DELTA(before, after, injected));
+	close(fd);
 }
 
 /*
- * MAP_FIXED over the middle two pages of a four-page anonymous mapping
- * (inside a PROT_NONE reservation, so nothing merges with it): every
- * injected failure is at or after the hook, after vms_clean_up_area, so
- * mm/vma.c:vms_abort_munmap_vmas (or the do_munmap of mmap_action_finish)
- * leaves a hole where the old pages were.  The outer pages keep their data.
+ * The failure came after mm/vma.c:vms_clean_up_area zapped the old pages:
+ * vms_abort_munmap_vmas (clear_ptes false), or the do_munmap of
+ * mmap_action_finish, leaves a hole; the outer pages keep their data.
  */
+static void expect_hole(struct __test_metadata *_metadata, char *base)
+{
+	struct old_pages o;
+
+	old_pages_read(base, &o);
+	EXPECT_TRUE(o.intact[0]);
+	EXPECT_EQ(SIGSEGV, o.sig[1]);
+	EXPECT_EQ(SIGSEGV, o.sig[2]);
+	EXPECT_TRUE(o.intact[3]);
+	/* no VMA in the hole; the two outer anonymous pieces remain */
+	EXPECT_EQ(0, o.vmas_middle);
+	EXPECT_EQ(2, o.vmas);
+}
+
+/* MAP_FIXED over the middle two pages of anon_four(). */
 TEST_F(unwind, fixed_over_anon_leaves_a_hole)
 {
+	struct testbed *tb = &self->tb;
 	struct mmapdemo_stats before, after;
-	size_t psz = self->psz;
-	unsigned char v;
-	char *r, *base;
+	char *base = anon_four();
 	void *p;
-	int err, i;
+	int fd, err;
 
-	r = reserve(6 * psz);
-	ASSERT_NE(MAP_FAILED, r);
-	base = mmap(r + psz, 4 * psz, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-	ASSERT_EQ(r + psz, base);
-	for (i = 0; i < 4; i++)
-		memset(base + i * psz, 0x41 + i, psz);
-
-	ASSERT_EQ(0, arm(self->fd, variant));
-	before = twin_stats(self->fd);
-	p = map_dev(self->fd, base + psz, psz, MAP_FIXED);
+	ASSERT_NE(NULL, base);
+	fd = open_armed(tb, variant);
+	ASSERT_GE(fd, 0) TH_LOG("%s", strerror(errno));
+	before = target_stats(&tb->t);
+	p = mmap(base + tb->psz, 2 * tb->psz, tb->t.prot,
+		 MAP_SHARED | MAP_FIXED, fd, 0);
 	err = errno;
-	after = twin_stats(self->fd);
+	after = target_stats(&tb->t);
 	ASSERT_EQ(MAP_FAILED, p);
-	EXPECT_EQ(variant->err, err) TH_LOG("errno %s", strerror(err));
-	expect_unwound(_metadata, variant, &before, &after);
-
-	EXPECT_EQ(0, probe_read(base, &v));
-	EXPECT_EQ(0x41, v);
-	EXPECT_EQ(SIGSEGV, probe_read(base + psz, &v));
-	EXPECT_EQ(SIGSEGV, probe_read(base + 2 * psz, &v));
-	EXPECT_EQ(0, probe_read(base + 3 * psz, &v));
-	EXPECT_EQ(0x44, v);
-	/* no VMA in the hole; the two outer anonymous pieces remain */
-	EXPECT_EQ(0, map_count_in((unsigned long)base + psz,
-				  (unsigned long)base + 3 * psz));
-	EXPECT_EQ(2, map_count_in((unsigned long)base,
-				  (unsigned long)base + 4 * psz));
-	munmap(r, 6 * psz);
+	EXPECT_EQ(want_errno(variant), err) TH_LOG("errno %s", strerror(err));
+	expect_unwound(_metadata, tb, variant, &before, &after);
+	expect_hole(_metadata, base);
+	anon_four_free(base);
+	close(fd);
 }
 
 /*
  * MAP_FIXED over a mapping of the same twin: its ->close runs in
- * mm/vma.c:vms_clean_up_area, before the hook, so the driver sees one
+ * mm/vma.c:vms_clean_up_area, before the hook, so the twin sees one
  * ->close more than in fixed_over_anon_leaves_a_hole - the old VMA's,
  * with no ->open to match - and its state is freed there; the range ends
  * as a hole (mm/vma.c:vms_abort_munmap_vmas), never the old mapping.
  */
 TEST_F(unwind, fixed_over_own_mapping_closes_it_first)
 {
+	struct testbed *tb = &self->tb;
 	struct mmapdemo_stats before, after;
-	size_t psz = self->psz;
+	size_t len = 2 * tb->psz;
 	unsigned char v;
 	char *old;
 	void *p;
-	int err;
+	int fd, err;
 
-	before = twin_stats(self->fd);
-	old = map_dev(self->fd, NULL, psz, 0);
+	before = target_stats(&tb->t);
+	old = mmap(NULL, len, tb->t.prot, MAP_SHARED, tb->fd, 0);
 	ASSERT_NE(MAP_FAILED, old);
-	old[0] = 0x5a;
-	ASSERT_EQ(0, arm(self->fd, variant));
-	p = map_dev(self->fd, old, psz, MAP_FIXED);
+	EXPECT_EQ(0, probe_read(old, &v));	/* a page table entry to zap */
+	fd = open_armed(tb, variant);
+	ASSERT_GE(fd, 0) TH_LOG("%s", strerror(errno));
+	p = mmap(old, len, tb->t.prot, MAP_SHARED | MAP_FIXED, fd, 0);
 	err = errno;
-	after = twin_stats(self->fd);
+	after = target_stats(&tb->t);
 	ASSERT_EQ(MAP_FAILED, p);
-	EXPECT_EQ(variant->err, err);
-	EXPECT_EQ(before.hook_calls + 2, after.hook_calls);
-	EXPECT_EQ(before.vm_open, after.vm_open);
-	EXPECT_EQ(before.vm_close + 1 + variant->close, after.vm_close);
+	EXPECT_EQ(want_errno(variant), err) TH_LOG("errno %s", strerror(err));
+	EXPECT_EQ(2, DELTA(before, after, hook_calls));
+	EXPECT_EQ(0, DELTA(before, after, vm_open));
+	EXPECT_EQ(1 + want_close(variant), DELTA(before, after, vm_close));
 	EXPECT_EQ(before.live_objects, after.live_objects);
-	EXPECT_EQ(before.injected + 1, after.injected);
+	EXPECT_EQ(1, DELTA(before, after, injected));
 	EXPECT_EQ(SIGSEGV, probe_read(old, &v));
-	EXPECT_EQ(0, map_count_in((unsigned long)old,
-				  (unsigned long)old + 2 * psz));
+	EXPECT_EQ(0, map_count_in((unsigned long)old, (unsigned long)old + len));
+	tb->unclosed += unclosed_by(variant);
+	close(fd);
 }
 
 /*
  * A failure before the hook: RLIMIT_AS has no room for the one page a
- * MAP_FIXED replacement adds (mm/vma.c:__mmap_setup -> may_expand_vm,
- * -ENOMEM).  The old VMAs were split and detached but their PTEs not yet
- * zapped (clear_ptes), so mm/vma.c:vms_abort_munmap_vmas reattaches them:
- * the old data survives, for both twins.  The hook is not called, so the
- * armed failure is not consumed and fires on the next mmap().
+ * MAP_FIXED replacement of pages [2, 5) of anon_four() adds
+ * (mm/vma.c:__mmap_setup -> may_expand_vm, -ENOMEM).  The old VMAs were
+ * split and detached but their PTEs not yet zapped (clear_ptes), so
+ * mm/vma.c:vms_abort_munmap_vmas reattaches them: the old data survives.
+ * The hook is not called, so the armed failure is not consumed and fires
+ * on the next mmap().
  */
 TEST_F(unwind, before_the_hook_old_mapping_survives)
 {
+	struct testbed *tb = &self->tb;
 	struct mmapdemo_stats before, after;
-	struct rlimit old, lim;
-	size_t psz = self->psz;
-	unsigned char v;
-	char *r, *base;
-	long size;
+	char *base = anon_four();
+	struct old_pages o;
 	void *p;
-	int err, i;
+	int fd, err, i;
 
-	/* pages: r[0] none, r[1..4] anonymous data, r[5] unmapped */
-	r = reserve(6 * psz);
-	ASSERT_NE(MAP_FAILED, r);
-	ASSERT_EQ(0, munmap(r + 5 * psz, psz));
-	base = mmap(r + psz, 4 * psz, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-	ASSERT_EQ(r + psz, base);
-	for (i = 0; i < 4; i++)
-		memset(base + i * psz, 0x41 + i, psz);
-
-	ASSERT_EQ(0, arm(self->fd, variant));
-	before = twin_stats(self->fd);
-	ASSERT_EQ(0, getrlimit(RLIMIT_AS, &old));
-	size = vm_size();
-	ASSERT_LT(0, size);
-	lim.rlim_cur = size;		/* exactly what is mapped now */
-	lim.rlim_max = old.rlim_max;
-	ASSERT_EQ(0, setrlimit(RLIMIT_AS, &lim));
-	/* r[3..5]: replaces two anonymous pages, adds one */
-	p = mmap(base + 2 * psz, 3 * psz, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_FIXED, self->fd, 0);
+	ASSERT_NE(NULL, base);
+	fd = open_armed(tb, variant);
+	ASSERT_GE(fd, 0) TH_LOG("%s", strerror(errno));
+	before = target_stats(&tb->t);
+	p = mmap_at_rlimit(base + 2 * tb->psz, 3 * tb->psz, tb->t.prot,
+			   MAP_SHARED | MAP_FIXED, fd, 0);
 	err = errno;
-	ASSERT_EQ(0, setrlimit(RLIMIT_AS, &old));
-	after = twin_stats(self->fd);
+	after = target_stats(&tb->t);
 	ASSERT_EQ(MAP_FAILED, p);
 	EXPECT_EQ(ENOMEM, err) TH_LOG("errno %s", strerror(err));
-
+	old_pages_read(base, &o);
 	for (i = 0; i < 4; i++) {
-		EXPECT_EQ(0, probe_read(base + i * psz, &v));
-		EXPECT_EQ(0x41 + i, v);
+		EXPECT_TRUE(o.intact[i]) TH_LOG("page %d", i);
 	}
 	/*
-	 * mm/vma.c:vms_gather_munmap_vmas split the old VMA at r[3] before
+	 * mm/vma.c:vms_gather_munmap_vmas split the old VMA at page 2 before
 	 * may_expand_vm failed; mm/vma.c:reattach_vmas only marks the
 	 * detached piece attached again, nothing merges it back ("we don't
 	 * undo the first split", vms_gather_munmap_vmas).
 	 */
-	EXPECT_EQ(2, map_count_in((unsigned long)base,
-				  (unsigned long)base + 4 * psz));
+	EXPECT_EQ(2, o.vmas);
 	/* no hook, no VMA, nothing injected */
-	EXPECT_EQ(before.hook_calls, after.hook_calls);
-	EXPECT_EQ(before.mapped_calls, after.mapped_calls);
-	EXPECT_EQ(before.vm_close, after.vm_close);
+	EXPECT_EQ(0, DELTA(before, after, hook_calls));
+	EXPECT_EQ(0, DELTA(before, after, mapped_calls));
+	EXPECT_EQ(0, DELTA(before, after, vm_close));
 	EXPECT_EQ(before.live_objects, after.live_objects);
-	EXPECT_EQ(before.injected, after.injected);
+	EXPECT_EQ(0, DELTA(before, after, injected));
 
 	/* still armed: it fires on the next mmap(), as in plain_mmap */
-	p = map_dev(self->fd, NULL, psz, 0);
+	p = mmap(NULL, 2 * tb->psz, tb->t.prot, MAP_SHARED, fd, 0);
 	err = errno;
 	ASSERT_EQ(MAP_FAILED, p);
-	EXPECT_EQ(variant->err, err);
-	after = twin_stats(self->fd);
-	EXPECT_EQ(before.injected + 1, after.injected);
+	EXPECT_EQ(want_errno(variant), err);
+	after = target_stats(&tb->t);
+	EXPECT_EQ(1, DELTA(before, after, injected));
 	EXPECT_EQ(before.live_objects, after.live_objects);
-	munmap(r, 5 * psz);
+	tb->unclosed += unclosed_by(variant);
+	anon_four_free(base);
+	close(fd);
 }
 
 /*
- * Two adjacent FAULT mmaps of one fd with contiguous offsets merge
- * (merge.c).  A failure armed before the second one:
- *  - legacy: the merge in mm/vma.c:vma_merge_new_range swallows the
- *    mmap() before __mmap_new_file_vma, so .mmap is never called; mmap()
- *    succeeds and the failure stays armed for the next new VMA;
- *  - prepare, hook stages: mm/vma.c:call_mmap_prepare runs before the
- *    merge attempt, so the failure always reaches userspace (and the
- *    MAP_FIXED range, the PROT_NONE reservation, becomes a hole);
- *  - prepare, MAPPED: ->mapped is called only for a new VMA
- *    (__mmap_region: "have_mmap_prepare && allocated_new"), so a merged
- *    mmap() succeeds and the failure stays armed, like legacy.
+ * Does the second of two adjacent mmaps of one fd merge (merge.c)?  In
+ * FAULT mode in both twins; in FLAGS mode only in the prepare twin, whose
+ * flags are set before the merge attempt; REMAP and PAGES set VM_SPECIAL
+ * flags, which never merge.
  */
-FIXTURE(merged) {
-	int fd;
-	size_t psz;
-	char *base;		/* 4-page PROT_NONE reservation */
-};
-
-FIXTURE_VARIANT(merged) {
-	bool prepare;
-	__u32 stage;
-	bool reached;		/* the second mmap() fails */
-	int hook;		/* hook calls for the second mmap() */
-};
-
-FIXTURE_VARIANT_ADD(merged, prepare_entry) { true, ENTRY, true, 1 };
-FIXTURE_VARIANT_ADD(merged, prepare_exit) { true, EXIT, true, 1 };
-FIXTURE_VARIANT_ADD(merged, prepare_mapped) { true, MAPPED, false, 1 };
-FIXTURE_VARIANT_ADD(merged, legacy_entry) { false, ENTRY, false, 0 };
-FIXTURE_VARIANT_ADD(merged, legacy_exit) { false, EXIT, false, 0 };
-
-FIXTURE_SETUP(merged)
+static bool second_merges(const FIXTURE_VARIANT(unwind) *variant)
 {
-	const char *dev = variant->prepare ? MMAPDEMO_DEV_PREPARE : MMAPDEMO_DEV_LEGACY;
-	const char *lacks = variant->prepare ?
-		prepare_lacks(MMAPDEMO_MODE_FAULT, variant->stage, 0) : NULL;
-
-	if (lacks)
-		SKIP(return, "%s", lacks);
-	self->psz = getpagesize();
-	ASSERT_GE(module_pages(), 4);
-	self->fd = twin_open(dev, O_RDWR, MMAPDEMO_MODE_FAULT);
-	ASSERT_GE(self->fd, 0);
-	self->base = reserve(4 * self->psz);
-	ASSERT_NE(MAP_FAILED, self->base);
+	return variant->mode == FAULT ||
+	       (variant->mode == FLAGS && variant->prepare);
 }
 
-FIXTURE_TEARDOWN(merged)
+/*
+ * A failure armed before the second of two adjacent mmaps of one fd:
+ *  - it merges, legacy: vma_merge_new_range swallows the mmap() before
+ *    __mmap_new_file_vma, so .mmap is never called: mmap() succeeds and
+ *    the failure stays armed for the next new VMA;
+ *  - it merges, prepare, hook stages: mm/vma.c:call_mmap_prepare runs
+ *    before the merge attempt, so the failure always reaches userspace
+ *    (and the MAP_FIXED range, the PROT_NONE reservation, becomes a hole);
+ *  - it merges, prepare, MAPPED: ->mapped is called only for a new VMA
+ *    (__mmap_region: "have_mmap_prepare && allocated_new"), so the merged
+ *    mmap() succeeds and the failure stays armed, as for legacy;
+ *  - it does not merge: a new VMA, and the failure is reached.
+ */
+TEST_F(unwind, failure_behind_a_merge)
 {
-	munmap(self->base, 4 * self->psz);
-	close(self->fd);
-}
-
-TEST_F(merged, failure_behind_a_merge)
-{
+	struct testbed *tb = &self->tb;
+	bool reached = !second_merges(variant) ||
+		       (variant->prepare && variant->stage != MAPPED);
 	struct mmapdemo_stats before, after;
-	size_t psz = self->psz;
-	unsigned long b = (unsigned long)self->base;
+	size_t psz = tb->psz;
+	unsigned long b;
+	char *base;
 	void *p;
 	int err;
 
-	p = mmap(self->base, 2 * psz, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_FIXED, self->fd, 0);
-	ASSERT_EQ(self->base, p);
-	self->base[0] = 1;
-	ASSERT_EQ(0, twin_set_fail(self->fd, variant->stage, -EIO, 0));
-	before = twin_stats(self->fd);
-	p = mmap(self->base + 2 * psz, 2 * psz, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_FIXED, self->fd, 2 * psz);
+	if (variant->backend == BACKEND_OVERLAY)
+		SKIP(return, "overlay mappings never merge (stacked.c: no_merge)");
+	base = reserve(4 * psz);
+	ASSERT_NE(MAP_FAILED, base);
+	b = (unsigned long)base;
+	ASSERT_EQ(base, map_at(tb->fd, base, 0, 2, tb->t.prot));
+	base[0] = 1;
+	ASSERT_EQ(0, twin_set_fail(tb->fd, variant->stage, -EIO,
+				   -variant->override));
+	before = target_stats(&tb->t);
+	p = map_at(tb->fd, base, 2, 2, tb->t.prot);
 	err = errno;
-	after = twin_stats(self->fd);
-	EXPECT_EQ(before.hook_calls + variant->hook, after.hook_calls);
-	EXPECT_EQ(before.mapped_calls, after.mapped_calls);
-	EXPECT_EQ(before.vm_close, after.vm_close);
-	EXPECT_EQ(before.live_objects, after.live_objects);
-	if (variant->reached) {
+	after = target_stats(&tb->t);
+	if (reached) {
 		ASSERT_EQ(MAP_FAILED, p);
-		EXPECT_EQ(EIO, err);
-		EXPECT_EQ(before.injected + 1, after.injected);
+		EXPECT_EQ(want_errno(variant), err);
+		expect_unwound(_metadata, tb, variant, &before, &after);
 		/* the first mapping is untouched; the reservation half is gone */
 		EXPECT_EQ(1, map_count_in(b, b + 4 * psz));
 		EXPECT_EQ(0, map_count_in(b + 2 * psz, b + 4 * psz));
-		EXPECT_EQ(1, self->base[0]);
+		EXPECT_EQ(1, base[0]);
+		munmap(base, 4 * psz);
 		return;
 	}
-	ASSERT_EQ(self->base + 2 * psz, p);
-	EXPECT_EQ(before.injected, after.injected);
-	/* one VMA over both: merged, so no new VMA and no hook/->mapped */
+	ASSERT_EQ(base + 2 * psz, p);
+	/* merged: no new VMA, so no .mmap and no ->mapped */
+	EXPECT_EQ(variant->prepare, DELTA(before, after, hook_calls));
+	EXPECT_EQ(0, DELTA(before, after, mapped_calls));
+	EXPECT_EQ(0, DELTA(before, after, vm_close));
+	EXPECT_EQ(before.live_objects, after.live_objects);
+	EXPECT_EQ(0, DELTA(before, after, injected));
 	EXPECT_EQ(1, map_count_in(b, b + 4 * psz));
-	self->base[2 * psz] = 2;
+	base[2 * psz] = 2;
+	/*
+	 * kernel_overwrites_merged_private() (6.16-7.1): the merged mmap set
+	 * the first VMA's vm_private_data to its NULL; that state is never
+	 * put again.
+	 */
+	if (variant->prepare && tb->state && kernel_overwrites_merged_private())
+		tb->orphans++;
 
 	/* still armed: the next new VMA gets it */
-	p = mmap(NULL, 2 * psz, PROT_READ, MAP_SHARED, self->fd, 0);
+	p = mmap(NULL, 2 * psz, tb->t.prot, MAP_SHARED, tb->fd, 0);
 	err = errno;
 	ASSERT_EQ(MAP_FAILED, p);
-	EXPECT_EQ(EIO, err);
-	after = twin_stats(self->fd);
-	EXPECT_EQ(before.injected + 1, after.injected);
+	EXPECT_EQ(want_errno(variant), err);
+	after = target_stats(&tb->t);
+	EXPECT_EQ(1, DELTA(before, after, injected));
 	EXPECT_EQ(before.live_objects, after.live_objects);
+	tb->unclosed += unclosed_by(variant);
+	munmap(base, 4 * psz);
 }
 
 /*
@@ -464,29 +706,30 @@ TEST_F(merged, failure_behind_a_merge)
 #define CHARGE_LEN	(1UL << 20)
 
 FIXTURE(charge) {
-	int fd;
+	struct testbed tb;
 };
 
 FIXTURE_VARIANT(charge) {
 	bool prepare;
 };
 
-FIXTURE_VARIANT_ADD(charge, prepare) { .prepare = true };
-FIXTURE_VARIANT_ADD(charge, legacy) { .prepare = false };
+FIXTURE_VARIANT_ADD(charge, prepare) {
+	.prepare = true,
+};
+
+FIXTURE_VARIANT_ADD(charge, legacy) {
+	.prepare = false,
+};
 
 FIXTURE_SETUP(charge)
 {
-	const char *dev = variant->prepare ? MMAPDEMO_DEV_PREPARE : MMAPDEMO_DEV_LEGACY;
-
-	if (twin_missing(variant->prepare))
-		SKIP(return, NO_PREPARE_TWINS);
-	self->fd = twin_open(dev, O_RDWR, MMAPDEMO_MODE_FAULT);
-	ASSERT_GE(self->fd, 0) TH_LOG("%s: %s", dev, strerror(errno));
+	testbed_setup(_metadata, &self->tb, BACKEND_DEV, variant->prepare,
+		      FAULT, 1);
 }
 
 FIXTURE_TEARDOWN(charge)
 {
-	close(self->fd);
+	testbed_teardown(_metadata, &self->tb);
 }
 
 TEST_F(charge, failed_hook_returns_commit_charge)
@@ -499,12 +742,13 @@ TEST_F(charge, failed_hook_returns_commit_charge)
 	ASSERT_LE(0, before);
 	for (i = 0; i < CHARGE_MAPS; i++) {
 		/* fails at hook entry, before the range check: any length */
-		ASSERT_EQ(0, twin_set_fail(self->fd, ENTRY, -EIO, 0));
+		ASSERT_EQ(0, twin_set_fail(self->tb.fd, ENTRY, -EIO, 0));
 		p = mmap(NULL, CHARGE_LEN, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE, self->fd, 0);
+			 MAP_PRIVATE, self->tb.fd, 0);
 		err = errno;
 		ASSERT_EQ(MAP_FAILED, p);
 		ASSERT_EQ(EIO, err);
+		self->tb.unclosed += !variant->prepare;
 	}
 	after = meminfo_kb("Committed_AS");
 	kept = variant->prepare && kernel_keeps_charge_of_failed_prepare() ?
@@ -521,75 +765,80 @@ TEST_F(charge, failed_hook_returns_commit_charge)
  * which would WARN; vm-run fails the run on any WARNING in the log.
  */
 FIXTURE(set_fail) {
-	int fd;
+	struct testbed tb;
 };
 
 FIXTURE_VARIANT(set_fail) {
 	bool prepare;
 };
 
-FIXTURE_VARIANT_ADD(set_fail, prepare) { true };
-FIXTURE_VARIANT_ADD(set_fail, legacy) { false };
+FIXTURE_VARIANT_ADD(set_fail, prepare) {
+	.prepare = true,
+};
+
+FIXTURE_VARIANT_ADD(set_fail, legacy) {
+	.prepare = false,
+};
 
 FIXTURE_SETUP(set_fail)
 {
-	const char *dev = variant->prepare ? MMAPDEMO_DEV_PREPARE : MMAPDEMO_DEV_LEGACY;
-
-	if (twin_missing(variant->prepare))
-		SKIP(return, NO_PREPARE_TWINS);
-	self->fd = twin_open(dev, O_RDWR, MMAPDEMO_MODE_FAULT);
-	ASSERT_GE(self->fd, 0);
+	testbed_setup(_metadata, &self->tb, BACKEND_DEV, variant->prepare,
+		      FAULT, 1);
 }
 
 FIXTURE_TEARDOWN(set_fail)
 {
-	close(self->fd);
+	testbed_teardown(_metadata, &self->tb);
 }
 
 TEST_F(set_fail, bad_requests_are_einval)
 {
 	static const struct mmapdemo_fail bad[] = {
-		{ MAPPED + 1, -EIO, 0, 0 },		/* unknown stage */
-		{ ~0u, -EIO, 0, 0 },			/* unknown stage */
-		{ ENTRY, 0, 0, 0 },			/* no error */
-		{ ENTRY, EIO, 0, 0 },			/* positive */
-		{ ENTRY, -4096, 0, 0 },			/* below -MAX_ERRNO */
-		{ ENTRY, -512, 0, 0 },			/* -ERESTARTSYS: internal */
-		{ ENTRY, -515, 0, 0 },			/* -ENOIOCTLCMD: internal */
-		{ ENTRY, -EIO, 0, 1 },			/* reserved */
-		{ MAPPED, -EIO, -4096, 0 },		/* bad override */
-		{ MAPPED, -EIO, -516, 0 },		/* internal override */
-		{ MAPPED, -EIO, 1, 0 },			/* bad override */
-		{ MAPPED, -EIO, -2147483647 - 1, 0 },	/* bad override */
-		{ MMAPDEMO_FAIL_NONE, -EIO, 0, 0 },	/* NONE takes no error */
-		{ MMAPDEMO_FAIL_NONE, 0, -EIO, 0 },
+		{ .stage = MAPPED + 1, .error = -EIO },		/* unknown stage */
+		{ .stage = ~0u, .error = -EIO },		/* unknown stage */
+		{ .stage = ENTRY, .error = 0 },			/* no error */
+		{ .stage = ENTRY, .error = EIO },		/* positive */
+		{ .stage = ENTRY, .error = -4096 },		/* below -MAX_ERRNO */
+		{ .stage = ENTRY, .error = -512 },		/* -ERESTARTSYS: internal */
+		{ .stage = ENTRY, .error = -515 },		/* -ENOIOCTLCMD: internal */
+		{ .stage = ENTRY, .error = -EIO, .reserved = 1 },
+		{ .stage = MAPPED, .error = -EIO, .error_override = -4096 },
+		/* internal override */
+		{ .stage = MAPPED, .error = -EIO, .error_override = -516 },
+		{ .stage = MAPPED, .error = -EIO, .error_override = 1 },
+		{ .stage = MAPPED, .error = -EIO,
+		  .error_override = -2147483647 - 1 },
+		/* NONE takes no error and no override */
+		{ .stage = MMAPDEMO_FAIL_NONE, .error = -EIO },
+		{ .stage = MMAPDEMO_FAIL_NONE, .error_override = -EIO },
 	};
+	int fd = self->tb.fd;
 	struct mmapdemo_stats before, after;
 	unsigned int i;
 	void *p;
 
-	before = twin_stats(self->fd);
+	before = twin_stats(fd);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		EXPECT_EQ(-1, ioctl(self->fd, MMAPDEMO_IOC_SET_FAIL, &bad[i]))
+		EXPECT_EQ(-1, ioctl(fd, MMAPDEMO_IOC_SET_FAIL, &bad[i]))
 			TH_LOG("request %u", i);
 		EXPECT_EQ(EINVAL, errno) TH_LOG("request %u", i);
 	}
 	/* the legacy twin has no ->mapped and no action to override */
 	if (!variant->prepare) {
-		EXPECT_EQ(-1, twin_set_fail(self->fd, MAPPED, -EIO, 0));
+		EXPECT_EQ(-1, twin_set_fail(fd, MAPPED, -EIO, 0));
 		EXPECT_EQ(EINVAL, errno);
-		EXPECT_EQ(-1, twin_set_fail(self->fd, ENTRY, -EIO, -EAGAIN));
+		EXPECT_EQ(-1, twin_set_fail(fd, ENTRY, -EIO, -EAGAIN));
 		EXPECT_EQ(EINVAL, errno);
 	}
 	/* the extremes of the range are fine */
-	EXPECT_EQ(0, twin_set_fail(self->fd, EXIT, -511, 0));
-	EXPECT_EQ(0, twin_set_fail(self->fd, ENTRY, -1, 0));
+	EXPECT_EQ(0, twin_set_fail(fd, EXIT, -511, 0));
+	EXPECT_EQ(0, twin_set_fail(fd, ENTRY, -1, 0));
 	/* NONE disarms: nothing fires */
-	EXPECT_EQ(0, twin_set_fail(self->fd, MMAPDEMO_FAIL_NONE, 0, 0));
-	p = mmap(NULL, getpagesize(), PROT_READ, MAP_SHARED, self->fd, 0);
+	EXPECT_EQ(0, twin_set_fail(fd, MMAPDEMO_FAIL_NONE, 0, 0));
+	p = mmap(NULL, getpagesize(), PROT_READ, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	munmap(p, getpagesize());
-	after = twin_stats(self->fd);
+	after = twin_stats(fd);
 	EXPECT_EQ(before.injected, after.injected);
 }
 
@@ -606,55 +855,57 @@ TEST_F(set_fail, generation_refusals)
 		__u32 stage;
 		int override;		/* positive errno, 0 = none */
 	} req[] = {
-		{ MAPPED, 0 },
-		{ ENTRY, EAGAIN },
-		{ ENTRY, EBUSY },
-		{ MAPPED, EAGAIN },
+		{ .stage = MAPPED },
+		{ .stage = ENTRY, .override = EAGAIN },
+		{ .stage = ENTRY, .override = EBUSY },
+		{ .stage = MAPPED, .override = EAGAIN },
 	};
-	__u32 mode;
+	int fd = self->tb.fd;
 	unsigned int i;
+	__u32 mode;
 	int rc;
 
 	if (!variant->prepare)
 		SKIP(return, "the legacy twin can do all of it on every kernel");
 	for (i = 0; i < sizeof(req) / sizeof(req[0]); i++) {
-		const char *lacks = prepare_lacks(MMAPDEMO_MODE_FAULT,
-						  req[i].stage, req[i].override);
+		const char *lacks = prepare_lacks(FAULT, req[i].stage,
+						  req[i].override);
 
-		rc = twin_set_fail(self->fd, req[i].stage, -EIO,
-				   -req[i].override);
+		rc = twin_set_fail(fd, req[i].stage, -EIO, -req[i].override);
 		EXPECT_EQ(lacks ? -1 : 0, rc) TH_LOG("request %u: %s", i,
 						    lacks ?: "expected to work");
-		if (lacks)
+		if (lacks) {
 			EXPECT_EQ(EOPNOTSUPP, errno) TH_LOG("request %u", i);
+		}
 	}
-	EXPECT_EQ(0, twin_set_fail(self->fd, MMAPDEMO_FAIL_NONE, 0, 0));
-	for (mode = MMAPDEMO_MODE_FAULT; mode <= MMAPDEMO_MODE_PAGES; mode++) {
+	EXPECT_EQ(0, twin_set_fail(fd, MMAPDEMO_FAIL_NONE, 0, 0));
+	for (mode = FAULT; mode <= PAGES; mode++) {
 		const char *lacks = prepare_lacks(mode, 0, 0);
 
-		rc = twin_set_mode(self->fd, mode);
+		rc = twin_set_mode(fd, mode);
 		EXPECT_EQ(lacks ? -1 : 0, rc) TH_LOG("mode %u: %s", mode,
 						    lacks ?: "expected to work");
-		if (lacks)
+		if (lacks) {
 			EXPECT_EQ(EOPNOTSUPP, errno) TH_LOG("mode %u", mode);
+		}
 	}
 }
 
 /* Armed per open file: another open file of the same twin is unaffected. */
 TEST_F(set_fail, per_open_file)
 {
-	int fd2 = open(variant->prepare ? MMAPDEMO_DEV_PREPARE : MMAPDEMO_DEV_LEGACY,
-		       O_RDWR | O_CLOEXEC);
+	int fd2 = target_open(&self->tb.t, O_RDWR, FAULT);
 	void *p;
 
 	ASSERT_GE(fd2, 0);
-	ASSERT_EQ(0, twin_set_fail(self->fd, ENTRY, -EIO, 0));
+	ASSERT_EQ(0, twin_set_fail(self->tb.fd, ENTRY, -EIO, 0));
 	p = mmap(NULL, getpagesize(), PROT_READ, MAP_SHARED, fd2, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	munmap(p, getpagesize());
-	p = mmap(NULL, getpagesize(), PROT_READ, MAP_SHARED, self->fd, 0);
+	p = mmap(NULL, getpagesize(), PROT_READ, MAP_SHARED, self->tb.fd, 0);
 	EXPECT_EQ(MAP_FAILED, p);
 	EXPECT_EQ(EIO, errno);
+	self->tb.unclosed += !variant->prepare;
 	close(fd2);
 }
 
