@@ -2,7 +2,8 @@
 /*
  * The filesystem twins, mmapdemofs_prepare (.mmap_prepare) and
  * mmapdemofs_legacy (.mmap): page-cache coherence, VmFlags, merges,
- * executing a binary, bad input and rmmod while mounted.
+ * executing a binary, bad input and rmmod while mounted.  Through
+ * overlayfs: stacked.c.
  *
  * Every test mounts a fresh instance and ends with the counters of that
  * filesystem type back at their baseline and a successful umount.
@@ -113,8 +114,6 @@ static bool have_fs(const char *name)
 #define FS_FIELDS							\
 	char dir[64];							\
 	char path[96];							\
-	char ovl[80];		/* overlay mount point, stacked tests */\
-	char ovl_rw[80];	/* its tmpfs for upper and work */	\
 	int root;		/* the mount's root directory */	\
 	size_t psz;							\
 	unsigned int features;	/* MMAPDEMO_FEAT_* */			\
@@ -154,10 +153,6 @@ static bool have_fs(const char *name)
 			 variant->type);				\
 		snprintf(self->path, sizeof(self->path), "%s/f",	\
 			 self->dir);					\
-		snprintf(self->ovl, sizeof(self->ovl), "%s.ovl",	\
-			 self->dir);					\
-		snprintf(self->ovl_rw, sizeof(self->ovl_rw), "%s.ovl-rw", \
-			 self->dir);					\
 		mkdir(self->dir, 0755);					\
 		ASSERT_EQ(0, mount("none", self->dir, variant->type, 0, NULL)) \
 			TH_LOG("mount %s: %s", variant->type, strerror(errno)); \
@@ -176,14 +171,12 @@ static bool have_fs(const char *name)
  * made - by ->mapped (prepare) or .mmap (legacy), or by ->open on a split
  * or fork (include/linux/mm.h: vm_operations_struct) - less those that
  * the kernel never closes (self->unclosed, set by the test that made
- * them).  The mount's defaults are disarmed first, in case a stacked
- * test failed half-way.
+ * them).
  */
 #define FS_UNMOUNT()							\
 	do {								\
 		struct mmapdemo_stats end;				\
 									\
-		twin_set_fail(self->root, MMAPDEMO_FAIL_NONE, 0, 0);	\
 		end = twin_stats(self->root);				\
 		EXPECT_EQ(self->base.live_objects + self->orphans,	\
 			  end.live_objects);				\
@@ -194,9 +187,6 @@ static bool have_fs(const char *name)
 						      DELTA(self->base, end, hook_calls)) + \
 				  DELTA(self->base, end, vm_open) - self->unclosed); \
 		close(self->root);					\
-		/* a stacked test that failed half-way: the overlay pins the lower fs */ \
-		umount(self->ovl);					\
-		umount(self->ovl_rw);					\
 		EXPECT_EQ(0, umount(self->dir))				\
 			TH_LOG("umount: %s", strerror(errno));		\
 	} while (0)
@@ -810,222 +800,6 @@ TEST_F(fs, rmmod_while_mounted)
 	EXPECT_EQ(-1, syscall(SYS_delete_module, "mmapdemo", O_NONBLOCK));
 	EXPECT_EQ(EWOULDBLOCK, errno);
 	EXPECT_GE(module_pages(), 1);
-}
-
-/* 4. Stacked caller: overlayfs with this filesystem as its lower layer */
-
-/* Mount an overlay: lower = this filesystem, upper and work on a tmpfs. */
-static int mount_overlay(const char *lower, const char *ovl, const char *rw)
-{
-	char opts[512], up[96], work[96];
-
-	mkdir(ovl, 0755);
-	mkdir(rw, 0755);
-	if (mount("tmpfs", rw, "tmpfs", 0, NULL))
-		return -1;
-	snprintf(up, sizeof(up), "%s/up", rw);
-	snprintf(work, sizeof(work), "%s/work", rw);
-	mkdir(up, 0755);
-	mkdir(work, 0755);
-	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s",
-		 lower, up, work);
-	return mount("overlay", ovl, "overlay", 0, opts);
-}
-
-static void umount_overlay(struct __test_metadata *_metadata,
-			   const char *ovl, const char *rw)
-{
-	EXPECT_EQ(0, umount(ovl)) TH_LOG("umount %s: %s", ovl, strerror(errno));
-	EXPECT_EQ(0, umount(rw));
-}
-
-#define NEED_OVERLAY()							\
-	do {								\
-		if (!have_fs("overlay"))				\
-			SKIP(return, "no overlay in /proc/filesystems "	\
-			     "(CONFIG_OVERLAY_FS=m: load overlay.ko, "	\
-			     "vm-run --kmod)");				\
-	} while (0)
-
-/* An mmap through the overlay that 6.16 refuses: see stacked_map(). */
-#define NEED_STACKED_PREPARE()						\
-	do {								\
-		NEED_OVERLAY();						\
-		if (variant->prepare &&					\
-		    !has_feature(MMAPDEMO_FEAT_STACKED_PREPARE))		\
-			SKIP(return, "no can_mmap_file() (6.17): "	\
-			     "backing_file_mmap refuses a file without .mmap, " \
-			     "ENODEV (asserted by overlay_*_mode)");	\
-	} while (0)
-
-/*
- * mmap through the overlay: fs/overlayfs/file.c:ovl_mmap ->
- * fs/backing-file.c:backing_file_mmap sets vm_file to the real file and
- * calls vfs_mmap(): .mmap for the legacy twin, compat_vma_mmap()
- * (mm/util.c) for the prepare twin, which runs .mmap_prepare on the
- * existing VMA, copies flags and vm_ops into it and calls ->mapped.
- * Opened read-only, the file stays on the lower layer (no copy-up).
- */
-static void stacked_map(struct __test_metadata *_metadata, const char *ovl,
-			int root, __u32 mode, bool prepare, const char *expect)
-{
-	size_t psz = getpagesize();
-	int state = !prepare || prepare_keeps_state();
-	struct mmapdemo_stats a, b, c;
-	char path[96], *p;
-	struct vma v;
-	int fd;
-
-	/* driver/fs_common.c: the root's mode is what new opens start with */
-	ASSERT_EQ(0, twin_set_mode(root, mode));
-	snprintf(path, sizeof(path), "%s/f", ovl);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	ASSERT_GE(fd, 0) TH_LOG("%s: %s", path, strerror(errno));
-	ASSERT_EQ(0, twin_set_mode(root, MMAPDEMO_MODE_FAULT));
-	a = twin_stats(root);
-	p = mmap(NULL, 2 * psz, PROT_READ, MAP_SHARED, fd, 0);
-	if (prepare && !has_feature(MMAPDEMO_FEAT_STACKED_PREPARE)) {
-		/*
-		 * 6.16 fs/backing-file.c:backing_file_mmap: a backing file
-		 * without f_op->mmap is refused with -ENODEV, before any hook.
-		 */
-		EXPECT_EQ(MAP_FAILED, p);
-		EXPECT_EQ(ENODEV, errno);
-		EXPECT_EQ(0, DELTA(a, twin_stats(root), hook_calls));
-		close(fd);
-		return;
-	}
-	ASSERT_NE(MAP_FAILED, p) TH_LOG("mmap: %s", strerror(errno));
-	EXPECT_EQ('a', p[0]);
-	EXPECT_EQ('b', p[psz]);
-	b = twin_stats(root);
-	EXPECT_EQ(1, DELTA(a, b, hook_calls));
-	/* mm/util.c:mmap_action_finish, reached from compat_vma_mmap too */
-	EXPECT_EQ(prepare ? state : 0, DELTA(a, b, mapped_calls));
-	EXPECT_EQ(state, DELTA(a, b, live_objects));
-	/* our vm_ops serve the faults: one ->map_pages maps both pages */
-	EXPECT_EQ(1, DELTA(a, b, map_pages));
-	ASSERT_EQ(0, vma_at((unsigned long)p, &v));
-	EXPECT_STREQ(expect, v.flags);
-	EXPECT_EQ(0, munmap(p, 2 * psz));
-	c = twin_stats(root);
-	EXPECT_EQ(1, DELTA(b, c, vm_close));
-	close(fd);
-}
-
-TEST_F(fs, overlay_fault_mode)
-{
-	NEED_OVERLAY();
-	close(make_file(self->path, 2, 'a'));
-	ASSERT_EQ(0, mount_overlay(self->dir, self->ovl, self->ovl_rw))
-		TH_LOG("mount overlay: %s", strerror(errno));
-	/* O_RDONLY MAP_SHARED: mm/mmap.c:do_mmap drops sh mw */
-	stacked_map(_metadata, self->ovl, self->root, MMAPDEMO_MODE_FAULT,
-		    variant->prepare, "rd mr me ms sd");
-	umount_overlay(_metadata, self->ovl, self->ovl_rw);
-}
-
-TEST_F(fs, overlay_flags_mode)
-{
-	NEED_OVERLAY();
-	close(make_file(self->path, 2, 'a'));
-	ASSERT_EQ(0, mount_overlay(self->dir, self->ovl, self->ovl_rw));
-	/* mm/vma.h:compat_set_vma_from_desc copies the hook's dc dd */
-	stacked_map(_metadata, self->ovl, self->root, MMAPDEMO_MODE_FLAGS,
-		    variant->prepare, "rd mr me ms dc dd sd");
-	umount_overlay(_metadata, self->ovl, self->ovl_rw);
-}
-
-/*
- * Two adjacent mmaps of one overlay fd never merge: the merge attempt in
- * mm/vma.c:__mmap_region compares the overlay file with the existing
- * VMA's vm_file, the real file (fs/backing-file.c:backing_file_mmap).
- */
-TEST_F(fs, overlay_no_merge)
-{
-	size_t psz = self->psz;
-	struct mmapdemo_stats a, b;
-	char *base, path[96];
-	struct vma v[3];
-	int fd;
-
-	NEED_STACKED_PREPARE();
-	close(make_file(self->path, 4, 'a'));
-	ASSERT_EQ(0, mount_overlay(self->dir, self->ovl, self->ovl_rw));
-	snprintf(path, sizeof(path), "%s/f", self->ovl);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	ASSERT_GE(fd, 0);
-	base = reserve_aligned();
-	ASSERT_NE(MAP_FAILED, base);
-	a = twin_stats(self->root);
-	ASSERT_EQ(base, mmap(base, 2 * psz, PROT_READ, MAP_SHARED | MAP_FIXED,
-			     fd, 0));
-	ASSERT_EQ(base + 2 * psz, mmap(base + 2 * psz, 2 * psz, PROT_READ,
-				       MAP_SHARED | MAP_FIXED, fd, 2 * psz));
-	b = twin_stats(self->root);
-	EXPECT_EQ(2, vmas_in((unsigned long)base, (unsigned long)base + 4 * psz,
-			     v, 3));
-	EXPECT_EQ(2, DELTA(a, b, hook_calls));
-	EXPECT_EQ(variant->prepare ? 2 * self->state : 0,
-		  DELTA(a, b, mapped_calls));
-	EXPECT_EQ(0, munmap(base, 4 * psz));
-	close(fd);
-	umount_overlay(_metadata, self->ovl, self->ovl_rw);
-}
-
-/* Opened for writing, overlayfs copies the file up: the tmpfs maps it. */
-TEST_F(fs, overlay_copy_up_leaves_lower)
-{
-	struct mmapdemo_stats a, b;
-	char path[96], *p, c;
-	int fd;
-
-	NEED_OVERLAY();
-	close(make_file(self->path, 1, 'a'));
-	ASSERT_EQ(0, mount_overlay(self->dir, self->ovl, self->ovl_rw));
-	snprintf(path, sizeof(path), "%s/f", self->ovl);
-	a = twin_stats(self->root);
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	ASSERT_GE(fd, 0);
-	p = mmap(NULL, self->psz, RW, MAP_SHARED, fd, 0);
-	ASSERT_NE(MAP_FAILED, p);
-	p[0] = 'u';
-	EXPECT_EQ(0, munmap(p, self->psz));
-	b = twin_stats(self->root);
-	/* fs/overlayfs/copy_up.c copies with read, not mmap: no hook here */
-	EXPECT_EQ(0, DELTA(a, b, hook_calls));
-	close(fd);
-	fd = open(self->path, O_RDONLY | O_CLOEXEC);
-	ASSERT_GE(fd, 0);
-	ASSERT_EQ(1, pread(fd, &c, 1, 0));
-	EXPECT_EQ('a', c);
-	close(fd);
-	umount_overlay(_metadata, self->ovl, self->ovl_rw);
-}
-
-TEST_F(fs, overlay_exec)
-{
-	char *const argv_true[] = { "true", NULL };
-	struct mmapdemo_stats a, b;
-	char bin[128];
-	int loads;
-
-	NEED_STACKED_PREPARE();
-	snprintf(bin, sizeof(bin), "%s/busybox", self->dir);
-	ASSERT_EQ(0, copy_file("/bin/busybox", bin));
-	loads = file_backed_loads(bin);
-	ASSERT_GT(loads, 0);
-	ASSERT_EQ(0, mount_overlay(self->dir, self->ovl, self->ovl_rw));
-	snprintf(bin, sizeof(bin), "%s/busybox", self->ovl);
-	a = twin_stats(self->root);
-	EXPECT_EQ(0, run_binary(bin, argv_true));
-	b = twin_stats(self->root);
-	/* fs/binfmt_elf.c:elf_load through ovl_mmap: one hook per segment */
-	EXPECT_EQ(loads, DELTA(a, b, hook_calls));
-	EXPECT_EQ(variant->prepare ? loads * self->state : 0,
-		  DELTA(a, b, mapped_calls));
-	EXPECT_EQ(a.live_objects, b.live_objects);
-	umount_overlay(_metadata, self->ovl, self->ovl_rw);
 }
 
 TEST_HARNESS_MAIN
