@@ -405,58 +405,7 @@ TEST_F(fs, truncate_below_mapping_sigbus)
 	close(fd);
 }
 
-/* 2. VmFlags and merges */
-
-struct flags_case {
-	int open_flags, prot, map;
-	__u32 mode;
-	const char *expect;
-};
-
-/*
- * mm/mmap.c:do_mmap: rd/wr from prot, mr mw me for every file mapping,
- * MAP_SHARED adds sh ms and without FMODE_WRITE drops sh mw;
- * mm/vma.c:accountable_mapping adds ac to a private writable mapping;
- * mm/vma.c:__mmap_complete adds sd (CONFIG_MEM_SOFT_DIRTY=y).  FLAGS
- * mode: the hooks add dc dd.  fs/proc/task_mmu.c:show_smap_vma_flags
- * prints them in bit order.  The same as for the character device.
- */
-static const struct flags_case flag_cases[] = {
-	{ O_RDWR, RW, MAP_SHARED, MMAPDEMO_MODE_FAULT, "rd wr sh mr mw me ms sd" },
-	{ O_RDWR, PROT_READ, MAP_SHARED, MMAPDEMO_MODE_FAULT, "rd sh mr mw me ms sd" },
-	{ O_RDONLY, PROT_READ, MAP_SHARED, MMAPDEMO_MODE_FAULT, "rd mr me ms sd" },
-	{ O_RDWR, RW, MAP_PRIVATE, MMAPDEMO_MODE_FAULT, "rd wr mr mw me ac sd" },
-	{ O_RDWR, PROT_READ, MAP_PRIVATE, MMAPDEMO_MODE_FAULT, "rd mr mw me sd" },
-	{ O_RDWR, RW, MAP_SHARED, MMAPDEMO_MODE_FLAGS, "rd wr sh mr mw me ms dc dd sd" },
-	{ O_RDWR, PROT_READ, MAP_SHARED, MMAPDEMO_MODE_FLAGS, "rd sh mr mw me ms dc dd sd" },
-	{ O_RDWR, RW, MAP_PRIVATE, MMAPDEMO_MODE_FLAGS, "rd wr mr mw me dc ac dd sd" },
-	{ O_RDWR, PROT_READ, MAP_PRIVATE, MMAPDEMO_MODE_FLAGS, "rd mr mw me dc dd sd" },
-};
-
-TEST_F(fs, vmflags)
-{
-	unsigned int i;
-	struct vma v;
-	char *p;
-	int fd;
-
-	close(make_file(self->path, 2, 0));
-	for (i = 0; i < sizeof(flag_cases) / sizeof(flag_cases[0]); i++) {
-		const struct flags_case *c = &flag_cases[i];
-
-		fd = open(self->path, c->open_flags | O_CLOEXEC);
-		ASSERT_GE(fd, 0);
-		ASSERT_EQ(0, twin_set_mode(fd, c->mode));
-		p = mmap(NULL, 2 * self->psz, c->prot, c->map, fd, self->psz);
-		ASSERT_NE(MAP_FAILED, p) TH_LOG("case %u: %s", i, strerror(errno));
-		ASSERT_EQ(0, vma_at((unsigned long)p, &v));
-		EXPECT_EQ((unsigned long)p + 2 * self->psz, v.end);
-		EXPECT_EQ(self->psz, v.offset);
-		EXPECT_STREQ(c->expect, v.flags) TH_LOG("case %u", i);
-		EXPECT_EQ(0, munmap(p, 2 * self->psz));
-		close(fd);
-	}
-}
+/* 2. Merges (VmFlags: flags.c) */
 
 /*
  * Two adjacent MAP_SHARED mmaps of one fd, contiguous offsets.
