@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The filesystem twins, mmapdemofs_prepare (.mmap_prepare) and
- * mmapdemofs_legacy (.mmap): page-cache coherence, VmFlags, merges,
+ * mmapdemofs_legacy (.mmap): page-cache coherence,
  * executing a binary, bad input and rmmod while mounted.  Through
  * overlayfs: stacked.c.
  *
@@ -405,97 +405,7 @@ TEST_F(fs, truncate_below_mapping_sigbus)
 	close(fd);
 }
 
-/* 2. Merges (VmFlags: flags.c) */
-
-/*
- * Two adjacent MAP_SHARED mmaps of one fd, contiguous offsets.
- * mm/vma.c:__mmap_region tries one merge (vma_merge_new_range) before a
- * new VMA is made: .mmap_prepare has already run and set its flags,
- * legacy .mmap runs only if the merge failed, and sets them after it.
- *
- * A kernel without .mmap_prepare (6.12) still has the retry merge that
- * "mm/vma: remove mmap() retry merge" took out when .mmap_prepare came
- * (MMAPDEMO_FEAT_MMAP_PREPARE): 6.12 mm/vma.c:__mmap_new_file_vma tries
- * again when .mmap changed the flags, and if that merges it frees the
- * new VMA (fput, vm_area_free) without ->close.  So a legacy FLAGS
- * mapping merges there (1 VMA), after a second .mmap call whose VMA
- * never gets a ->close.  What .mmap allocated for that VMA is orphaned:
- * live_objects keeps counting it, and the module frees it only when it
- * is unloaded (driver/common.c:mmapdemo_twin_reap).
- */
-static void merge_pair(struct __test_metadata *_metadata, const char *path,
-		       int root, __u32 mode, bool prepare,
-		       unsigned int features, long *unclosed, long *orphans)
-{
-	size_t psz = getpagesize();
-	struct mmapdemo_stats a, b, c;
-	char *base = reserve_aligned();
-	bool retry = !(features & MMAPDEMO_FEAT_MMAP_PREPARE);
-	bool flags_legacy = mode == MMAPDEMO_MODE_FLAGS && !prepare;
-	int state = !prepare || (features & MMAPDEMO_FEAT_VM_OPS_MAPPED);
-	/* 6.16-7.1: the merged mmap clears the first VMA's vm_private_data */
-	int clobbered = prepare && state && kernel_overwrites_merged_private();
-	struct vma v[3];
-	int fd, n, want;
-
-	ASSERT_NE(MAP_FAILED, base);
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	ASSERT_GE(fd, 0);
-	ASSERT_EQ(0, twin_set_mode(fd, mode));
-	a = twin_stats(root);
-	ASSERT_EQ(base, mmap(base, 2 * psz, RW, MAP_SHARED | MAP_FIXED, fd, 0));
-	ASSERT_EQ(base + 2 * psz, mmap(base + 2 * psz, 2 * psz, RW,
-				       MAP_SHARED | MAP_FIXED, fd, 2 * psz));
-	b = twin_stats(root);
-	n = vmas_in((unsigned long)base, (unsigned long)base + 4 * psz, v, 3);
-	/* FLAGS on legacy: no retry merge in 7.3, so 2 VMAs; else 1 */
-	want = (flags_legacy && !retry) ? 2 : 1;
-	EXPECT_EQ(want, n);
-	EXPECT_EQ((unsigned long)base, v[0].start);
-	EXPECT_EQ((unsigned long)base + (want == 1 ? 4 : 2) * psz, v[0].end);
-	if (n == 2)
-		EXPECT_STREQ(v[0].flags, v[1].flags);
-	/* prepare: the hook runs for both mmaps, ->mapped for the new VMA only */
-	/*
-	 * legacy: .mmap runs only for a new VMA (mm/vma.c:__mmap_new_file_vma):
-	 * FLAGS always needs one, merged again on 6.12 or not
-	 */
-	EXPECT_EQ(prepare || flags_legacy ? 2 : 1, DELTA(a, b, hook_calls));
-	EXPECT_EQ(prepare ? state : 0, DELTA(a, b, mapped_calls));
-	/* one state object per VMA that exists, and one orphaned on 6.12 */
-	EXPECT_EQ(want * state + (flags_legacy && retry),
-		  b.live_objects - a.live_objects);
-	EXPECT_EQ(0, munmap(base, 4 * psz));
-	c = twin_stats(root);
-	/* mm/vma.c:remove_vma: one ->close per VMA */
-	EXPECT_EQ(want, DELTA(b, c, vm_close));
-	EXPECT_EQ(a.live_objects + (flags_legacy && retry) + clobbered,
-		  c.live_objects);
-	if (clobbered)
-		*orphans += 1;
-	/* 6.12 mm/vma.c:__mmap_new_file_vma: the retry-merged VMA, unclosed */
-	if (flags_legacy && retry) {
-		*unclosed += 1;
-		*orphans += 1;
-	}
-	close(fd);
-}
-
-TEST_F(fs, merge_fault_mode)
-{
-	close(make_file(self->path, 4, 0));
-	merge_pair(_metadata, self->path, self->root, MMAPDEMO_MODE_FAULT,
-		   variant->prepare, self->features, &self->unclosed,
-		   &self->orphans);
-}
-
-TEST_F(fs, merge_flags_mode)
-{
-	close(make_file(self->path, 4, 0));
-	merge_pair(_metadata, self->path, self->root, MMAPDEMO_MODE_FLAGS,
-		   variant->prepare, self->features, &self->unclosed,
-		   &self->orphans);
-}
+/* 2. Modes (VmFlags: flags.c, merges: merge.c) */
 
 TEST_F(fs, set_mode)
 {
