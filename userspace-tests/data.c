@@ -13,19 +13,21 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "vma.h"
+#include "fixture.h"
 
 #define NR_MODES 4
 
 FIXTURE(data) {
-	int fd[NR_MODES];	/* this twin, one open file per mode */
+	struct testbed tb;	/* this twin */
+	int fd[NR_MODES];	/* one open file per mode, -1 if it lacks it */
 	int other;		/* the other twin, FAULT mode */
-	size_t len, psz;
+	size_t len;
 };
 
 FIXTURE_VARIANT(data) {
@@ -33,40 +35,59 @@ FIXTURE_VARIANT(data) {
 	__u32 mode;		/* the mode written through */
 };
 
-FIXTURE_VARIANT_ADD(data, prepare_fault) { true, MMAPDEMO_MODE_FAULT };
-FIXTURE_VARIANT_ADD(data, legacy_fault) { false, MMAPDEMO_MODE_FAULT };
-FIXTURE_VARIANT_ADD(data, prepare_flags) { true, MMAPDEMO_MODE_FLAGS };
-FIXTURE_VARIANT_ADD(data, legacy_flags) { false, MMAPDEMO_MODE_FLAGS };
-FIXTURE_VARIANT_ADD(data, prepare_remap) { true, MMAPDEMO_MODE_REMAP };
-FIXTURE_VARIANT_ADD(data, legacy_remap) { false, MMAPDEMO_MODE_REMAP };
-FIXTURE_VARIANT_ADD(data, prepare_pages) { true, MMAPDEMO_MODE_PAGES };
-FIXTURE_VARIANT_ADD(data, legacy_pages) { false, MMAPDEMO_MODE_PAGES };
+FIXTURE_VARIANT_ADD(data, prepare_fault) {
+	.prepare = true, .mode = MMAPDEMO_MODE_FAULT,
+};
+
+FIXTURE_VARIANT_ADD(data, legacy_fault) {
+	.prepare = false, .mode = MMAPDEMO_MODE_FAULT,
+};
+
+FIXTURE_VARIANT_ADD(data, prepare_flags) {
+	.prepare = true, .mode = MMAPDEMO_MODE_FLAGS,
+};
+
+FIXTURE_VARIANT_ADD(data, legacy_flags) {
+	.prepare = false, .mode = MMAPDEMO_MODE_FLAGS,
+};
+
+FIXTURE_VARIANT_ADD(data, prepare_remap) {
+	.prepare = true, .mode = MMAPDEMO_MODE_REMAP,
+};
+
+FIXTURE_VARIANT_ADD(data, legacy_remap) {
+	.prepare = false, .mode = MMAPDEMO_MODE_REMAP,
+};
+
+FIXTURE_VARIANT_ADD(data, prepare_pages) {
+	.prepare = true, .mode = MMAPDEMO_MODE_PAGES,
+};
+
+FIXTURE_VARIANT_ADD(data, legacy_pages) {
+	.prepare = false, .mode = MMAPDEMO_MODE_PAGES,
+};
 
 FIXTURE_SETUP(data)
 {
-	const char *dev = variant->prepare ? MMAPDEMO_DEV_PREPARE : MMAPDEMO_DEV_LEGACY;
-	const char *other = variant->prepare ? MMAPDEMO_DEV_LEGACY : MMAPDEMO_DEV_PREPARE;
+	const char *other = variant->prepare ? MMAPDEMO_DEV_LEGACY :
+					       MMAPDEMO_DEV_PREPARE;
 	__u32 m;
-
-	const char *lacks = variant->prepare ?
-		prepare_lacks(variant->mode, 0, 0) : NULL;
 
 	for (m = 0; m < NR_MODES; m++)
 		self->fd[m] = -1;
-	if (lacks)
-		SKIP(return, "%s", lacks);
-	self->psz = getpagesize();
-	ASSERT_GE(module_pages(), 4);
-	self->len = module_pages() * self->psz;
+	self->other = -1;
+	if (testbed_setup(_metadata, &self->tb, BACKEND_DEV, variant->prepare,
+			  variant->mode, 4))
+		return;
+	self->len = module_pages() * self->tb.psz;
 	for (m = 0; m < NR_MODES; m++) {
 		/* a mode this kernel's prepare twin cannot do stays -1 */
 		if (variant->prepare && prepare_lacks(m, 0, 0))
 			continue;
-		self->fd[m] = twin_open(dev, O_RDWR, m);
-		ASSERT_GE(self->fd[m], 0) TH_LOG("%s: %s", dev, strerror(errno));
+		self->fd[m] = target_open(&self->tb.t, O_RDWR, m);
+		ASSERT_GE(self->fd[m], 0) TH_LOG("%s", strerror(errno));
 	}
-	self->other = -1;
-	if (mmapdemo_features() & MMAPDEMO_FEAT_PREPARE_TWINS) {
+	if (has_feature(MMAPDEMO_FEAT_PREPARE_TWINS)) {
 		self->other = twin_open(other, O_RDWR, MMAPDEMO_MODE_FAULT);
 		ASSERT_GE(self->other, 0);
 	}
@@ -81,6 +102,7 @@ FIXTURE_TEARDOWN(data)
 			close(self->fd[m]);
 	if (self->other >= 0)
 		close(self->other);
+	testbed_teardown(_metadata, &self->tb);
 }
 
 static void fill(unsigned char *p, size_t len, unsigned int seed)
@@ -122,12 +144,12 @@ TEST_F(data, shared_write_shows_in_every_view_of_the_twin)
 		EXPECT_EQ(0, memcmp(expect, r, self->len)) TH_LOG("shared mode %d", m);
 		munmap(r, self->len);
 		/* from a non-zero offset: the hook maps from pgoff, not page 0 */
-		r = mmap(NULL, 2 * self->psz, PROT_READ, MAP_SHARED, self->fd[m],
-			 3 * self->psz);
+		r = mmap(NULL, 2 * self->tb.psz, PROT_READ, MAP_SHARED, self->fd[m],
+			 3 * self->tb.psz);
 		ASSERT_NE(MAP_FAILED, r);
-		EXPECT_EQ(0, memcmp(expect + 3 * self->psz, r, 2 * self->psz))
+		EXPECT_EQ(0, memcmp(expect + 3 * self->tb.psz, r, 2 * self->tb.psz))
 			TH_LOG("shared mode %d at page 3", m);
-		munmap(r, 2 * self->psz);
+		munmap(r, 2 * self->tb.psz);
 		/* driver/common.c:mmapdemo_check_request: no private REMAP */
 		if (m == MMAPDEMO_MODE_REMAP)
 			continue;
@@ -148,7 +170,7 @@ TEST_F(data, shared_write_shows_in_every_view_of_the_twin)
 
 TEST_F(data, private_write_stays_private)
 {
-	size_t psz = self->psz;
+	size_t psz = self->tb.psz;
 	unsigned char *s, *p;
 
 	s = mmap(NULL, 2 * psz, PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -162,6 +184,7 @@ TEST_F(data, private_write_stays_private)
 		/* driver/common.c:mmapdemo_check_request */
 		ASSERT_EQ(MAP_FAILED, p);
 		EXPECT_EQ(EINVAL, errno);
+		self->tb.unclosed += !variant->prepare;
 		munmap(s, 2 * psz);
 		return;
 	}
