@@ -3,72 +3,53 @@
  * make demo: a Markdown table per mode x twin, then the error-unwind table.
  * The twins: the character devices and the filesystem twins (a file on a
  * fresh mmapdemofs_prepare / mmapdemofs_legacy mount; FAULT and FLAGS
- * only, the other modes are for the device buffer).
+ * only, the other modes are for the device buffer).  Every cell sets its
+ * twin up afresh (scenario.h: target_up) and runs the scenario the tests
+ * assert, printing what they check:
  *
  * Sequence per row: two adjacent MAP_SHARED PROT_READ|PROT_WRITE mmaps of
- * one fd (2 pages each, contiguous offsets, MAP_FIXED into a PROT_NONE
- * reservation), every page touched once, one munmap of both; the counters
- * are the deltas over that sequence.  Scale: 2N one-page adjacent mmaps
- * under vm.max_map_count = N (N = pages / 2), as in scale.c.
+ * one fd (map_pair: 2 pages each, contiguous offsets, MAP_FIXED into a
+ * PROT_NONE reservation), every page touched once, one munmap of both;
+ * the counters are the deltas over that sequence (merge.c).  Scale: 2N
+ * one-page adjacent mmaps under vm.max_map_count = N (N = pages / 2),
+ * map_2n_under_limit as in scale.c.
  *
  * Error unwind, per failure point x twin, run in every mode (a row says
- * "all" when the four modes agree): a two-page MAP_FIXED mmap over the
- * middle of a four-page anonymous mapping with known contents, with a
- * failure armed by MMAPDEMO_IOC_SET_FAIL (-EIO; again with error_override
- * -EAGAIN).  "before the hook" is RLIMIT_AS one page short of a replacement
- * that grows the mapping by one page, with a HOOK_ENTRY failure armed.  As
- * unwind.c, which asserts every value.  The filesystem twins get the same
- * rows (fs.c asserts them), and rows "via overlayfs": the file opened
- * through an overlay with the filesystem as lower layer, the failure
- * armed on the lower mount's root, PROT_READ (the overlay file is opened
- * read-only, so that it is not copied up).
+ * "all" when the modes agree): a two-page MAP_FIXED mmap over the middle
+ * of anon_four(), with a failure armed by MMAPDEMO_IOC_SET_FAIL (-EIO;
+ * again with error_override -EAGAIN).  "before the hook" is
+ * mmap_at_rlimit() of a replacement that grows the mapping by one page,
+ * with a HOOK_ENTRY failure armed; "adjacent mmap that merges" arms it
+ * between the two mmaps of map_pair(); "via overlayfs": the file through
+ * an overlay with the filesystem twin as lower layer (target_open_armed:
+ * armed on the lower mount's root), PROT_READ (opened read-only, so that
+ * it is not copied up).  unwind.c asserts every value, on each backend.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "vma.h"
-
-#define MAX_MAP_COUNT "/proc/sys/vm/max_map_count"
+#include "scenario.h"
 
 static const char * const mode_names[] = { "FAULT", "FLAGS", "REMAP", "PAGES" };
 
-/* A twin: a character device, or a file on a mount of a filesystem twin. */
 struct twin {
 	const char *name;
-	const char *path;	/* what to open */
-	const char *fs;		/* filesystem type, NULL for a device */
-	const char *dir;	/* its mount point */
-	const char *ovl;	/* an overlay over it, for the stacked rows */
-	const char *ovl_rw;	/* the overlay's tmpfs for upper and work */
-	int root;		/* the mount's root directory, -1 if none */
-	bool ovl_up;		/* the overlay is mounted */
-	bool prepare;		/* a .mmap_prepare twin */
+	enum backend backend;	/* BACKEND_DEV or BACKEND_FS */
+	bool prepare;
 };
 
-static struct twin twins[] = {
-	{ .name = "prepare", .path = MMAPDEMO_DEV_PREPARE, .root = -1,
-	  .prepare = true },
-	{ .name = "legacy", .path = MMAPDEMO_DEV_LEGACY, .root = -1 },
-	{ .name = "fs_prepare", .path = "/tmp/demo-fs-prepare/f",
-	  .fs = MMAPDEMO_FS_PREPARE, .dir = "/tmp/demo-fs-prepare",
-	  .ovl = "/tmp/demo-fs-prepare.ovl",
-	  .ovl_rw = "/tmp/demo-fs-prepare.ovl-rw", .root = -1,
-	  .prepare = true },
-	{ .name = "fs_legacy", .path = "/tmp/demo-fs-legacy/f",
-	  .fs = MMAPDEMO_FS_LEGACY, .dir = "/tmp/demo-fs-legacy",
-	  .ovl = "/tmp/demo-fs-legacy.ovl",
-	  .ovl_rw = "/tmp/demo-fs-legacy.ovl-rw", .root = -1 },
+static const struct twin twins[] = {
+	{ .name = "prepare", .backend = BACKEND_DEV, .prepare = true },
+	{ .name = "legacy", .backend = BACKEND_DEV, .prepare = false },
+	{ .name = "fs_prepare", .backend = BACKEND_FS, .prepare = true },
+	{ .name = "fs_legacy", .backend = BACKEND_FS, .prepare = false },
 };
 
 #define NR_TWINS (sizeof(twins) / sizeof(twins[0]))
@@ -76,7 +57,8 @@ static struct twin twins[] = {
 /* The modes a twin has: a page-cache file cannot REMAP or insert PAGES. */
 static unsigned int twin_modes(const struct twin *tw)
 {
-	return tw->fs ? MMAPDEMO_MODE_FLAGS + 1 : MMAPDEMO_MODE_PAGES + 1;
+	return tw->backend == BACKEND_FS ? MMAPDEMO_MODE_FLAGS + 1 :
+					   MMAPDEMO_MODE_PAGES + 1;
 }
 
 /*
@@ -88,288 +70,170 @@ static const char *twin_lacks(const struct twin *tw, __u32 mode)
 	return tw->prepare ? prepare_lacks(mode, 0, 0) : NULL;
 }
 
-/*
- * Mount a filesystem twin with a file of n pages (page i filled with
- * 'a' + i), and an overlay over it if overlayfs is there; -1 on error.
- */
-static int fs_up(struct twin *tw, long n)
-{
-	char opts[512];
-	size_t psz = getpagesize();
-	char *buf = malloc(psz);
-	int fd, i;
-
-	mkdir(tw->dir, 0755);
-	if (!buf || mount("none", tw->dir, tw->fs, 0, NULL))
-		return -1;
-	tw->root = open(tw->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	fd = open(tw->path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (tw->root < 0 || fd < 0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		memset(buf, 'a' + i % 26, psz);
-		if (write(fd, buf, psz) != (ssize_t)psz)
-			return -1;
-	}
-	close(fd);
-	free(buf);
-	mkdir(tw->ovl, 0755);
-	mkdir(tw->ovl_rw, 0755);
-	if (mount("tmpfs", tw->ovl_rw, "tmpfs", 0, NULL))
-		return -1;
-	snprintf(opts, sizeof(opts), "%s/up", tw->ovl_rw);
-	mkdir(opts, 0755);
-	snprintf(opts, sizeof(opts), "%s/work", tw->ovl_rw);
-	mkdir(opts, 0755);
-	snprintf(opts, sizeof(opts),
-		 "lowerdir=%s,upperdir=%s/up,workdir=%s/work",
-		 tw->dir, tw->ovl_rw, tw->ovl_rw);
-	/* overlay.ko is loaded by vm-run --kmod; without it, no stacked rows */
-	tw->ovl_up = !mount("overlay", tw->ovl, "overlay", 0, opts);
-	return 0;
-}
-
-static void fs_down(struct twin *tw)
-{
-	if (tw->ovl_up)
-		umount(tw->ovl);
-	umount(tw->ovl_rw);
-	if (tw->root >= 0)
-		close(tw->root);
-	umount(tw->dir);
-}
-
 struct row {
 	char flags[160];
 	int vmas;
-	struct mmapdemo_stats d;	/* counter deltas for the sequence */
-	__u64 live_after;
+	struct mmapdemo_stats before, after;	/* around the sequence */
 	char scale[80];
 };
 
-#define DELTA(f) (after.f - before.f)
-
-static int two_adjacent(int fd, struct row *r)
+/* map_pair(), every page touched, its VMAs, one munmap. */
+static int two_adjacent(const struct target *t, int fd, struct row *r)
 {
-	size_t psz = getpagesize(), half = 2 * psz;
-	struct mmapdemo_stats before, after;
+	size_t psz = getpagesize();
+	char *base = reserve(4 * psz);
 	struct vma v[4];
-	char *base;
 	int i;
 
-	base = reserve(2 * half);
 	if (base == MAP_FAILED)
 		return -1;
-	before = twin_stats(fd);
-	if (mmap(base, half, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
-		 fd, 0) == MAP_FAILED ||
-	    mmap(base + half, half, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_FIXED, fd, half) == MAP_FAILED)
+	r->before = target_stats(t);
+	if (map_pair(fd, base, PROT_READ | PROT_WRITE))
 		return -1;
 	for (i = 0; i < 4; i++)
 		base[i * psz] = (char)i;
-	r->vmas = vmas_in((unsigned long)base, (unsigned long)base + 2 * half,
+	r->vmas = vmas_in((unsigned long)base, (unsigned long)base + 4 * psz,
 			  v, 4);
 	snprintf(r->flags, sizeof(r->flags), "%s", r->vmas > 0 ? v[0].flags : "?");
-	munmap(base, 2 * half);
-	after = twin_stats(fd);
-	r->d.hook_calls = DELTA(hook_calls);
-	r->d.mapped_calls = DELTA(mapped_calls);
-	r->d.vm_open = DELTA(vm_open);
-	r->d.vm_close = DELTA(vm_close);
-	r->d.faults = DELTA(faults);
-	r->live_after = after.live_objects;
+	munmap(base, 4 * psz);
+	r->after = target_stats(t);
 	return 0;
 }
 
 static int scale(int fd, struct row *r)
 {
-	size_t psz = getpagesize();
-	long n = module_pages() / 2, old = sysctl_read(MAX_MAP_COUNT);
-	int m0, done, err, count;
+	long n = module_pages() / 2;
+	struct scale_run s;
 	char *base;
 
-	base = reserve(2 * n * psz);
-	if (base == MAP_FAILED || old <= n)
+	base = reserve(2 * n * getpagesize());
+	if (base == MAP_FAILED ||
+	    sysctl_read("/proc/sys/vm/max_map_count") <= n ||
+	    map_2n_under_limit(fd, base, n, &s))
 		return -1;
-	m0 = map_count();
-	if (m0 + 1 >= n || sysctl_write(MAX_MAP_COUNT, n))
-		return -1;
-	done = map_one_by_one(fd, base, 2 * n, &err);
-	count = map_count_in((unsigned long)base,
-			     (unsigned long)base + 2 * n * psz);
-	if (err)
+	if (s.err)
 		snprintf(r->scale, sizeof(r->scale),
 			 "%s after %d of %ld maps, map count %d",
-			 strerrorname_np(err), done, 2 * n, map_count());
+			 strerrorname_np(s.err), s.done, 2 * n, s.map_count);
 	else
 		snprintf(r->scale, sizeof(r->scale), "%d of %ld maps, %d VMA%s",
-			 done, 2 * n, count, count == 1 ? "" : "s");
-	munmap(base, 2 * n * psz);
-	return sysctl_write(MAX_MAP_COUNT, old);
+			 s.done, 2 * n, s.count, s.count == 1 ? "" : "s");
+	munmap(base, 2 * n * getpagesize());
+	return 0;
+}
+
+static int mode_row(const struct twin *tw, __u32 mode)
+{
+	struct target t;
+	struct row r;
+	int fd, ret = -1;
+
+	memset(&r, 0, sizeof(r));
+	if (target_up(&t, tw->backend, tw->prepare, module_pages()))
+		return -1;
+	fd = target_open(&t, O_RDWR, mode);
+	if (fd >= 0 && !two_adjacent(&t, fd, &r) && !scale(fd, &r))
+		ret = 0;
+	if (fd >= 0)
+		close(fd);
+	if (target_down(&t) || ret)
+		return -1;
+	printf("| %s | %s | `%s` | %d | %llu | %llu | %llu | %llu | %llu | %llu | %s |\n",
+	       mode_names[mode], tw->name, r.flags, r.vmas,
+	       r.after.hook_calls - r.before.hook_calls,
+	       r.after.mapped_calls - r.before.mapped_calls,
+	       r.after.vm_open - r.before.vm_open,
+	       r.after.vm_close - r.before.vm_close,
+	       r.after.faults - r.before.faults,
+	       (unsigned long long)r.after.live_objects, r.scale);
+	return 0;
 }
 
 struct unwind {
 	int err;		/* errno of the failed mmap(), 0 if it worked */
 	int set_err;		/* errno of SET_FAIL, 0 if it was accepted */
-	const char *old;	/* what is left of the old anonymous pages */
+	const char *old;	/* what is left of the old pages */
 	long close, leaked, injected;	/* counter deltas */
 };
 
-/* "data kept", "hole" or "mixed", from the four old anonymous pages. */
-static const char *old_pages(char *base, size_t psz)
+/* What is left of anon_four()'s pages, in words. */
+static const char *old_pages_name(const struct old_pages *o)
 {
-	int kept = 0, i;
-	unsigned char v;
-
-	for (i = 0; i < 4; i++)
-		kept += !probe_read(base + i * psz, &v) && v == 0x41 + i;
-	if (kept == 4)
+	if (o->intact[0] && o->intact[1] && o->intact[2] && o->intact[3])
 		return "kept, data intact";
-	if (kept == 2 && probe_read(base + psz, &v) == SIGSEGV &&
-	    probe_read(base + 2 * psz, &v) == SIGSEGV)
+	if (o->intact[0] && o->intact[3] && o->sig[1] == SIGSEGV &&
+	    o->sig[2] == SIGSEGV)
 		return "hole (SIGSEGV)";
 	return "mixed";
 }
 
-/*
- * Open the twin's file for an unwind case with the failure armed: the
- * file itself, or through the overlay, where overlayfs opens the real
- * file and the failure is armed as the lower mount's default
- * (MMAPDEMO_IOC_SET_FAIL on its root) for just that open.
- */
-static int open_armed(const struct twin *tw, __u32 mode, __u32 stage,
-		      int override, bool overlay, struct unwind *u)
+/* The failing mmap() over anon_four(), as unwind.c's MAP_FIXED tests. */
+static int fixed_case(const struct target *t, __u32 mode, __u32 stage,
+		      int override, bool rlimit, struct unwind *u)
 {
-	char path[128];
-	int fd;
-
-	if (!overlay) {
-		fd = twin_open(tw->path, O_RDWR, mode);
-		if (fd >= 0 && twin_set_fail(fd, stage, -EIO, -override))
-			u->set_err = errno;
-		return fd;
-	}
-	snprintf(path, sizeof(path), "%s/f", tw->ovl);
-	if (twin_set_mode(tw->root, mode))
-		return -1;
-	if (twin_set_fail(tw->root, stage, -EIO, -override)) {
-		u->set_err = errno;
-		return open(path, O_RDONLY | O_CLOEXEC);
-	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (twin_set_fail(tw->root, MMAPDEMO_FAIL_NONE, 0, 0) ||
-	    twin_set_mode(tw->root, MMAPDEMO_MODE_FAULT)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int unwind_case(const struct twin *tw, __u32 mode, __u32 stage,
-		       int override, bool rlimit, bool overlay,
-		       struct unwind *u)
-{
-	struct mmapdemo_stats before, after;
 	size_t psz = getpagesize();
-	int prot = overlay ? PROT_READ : PROT_READ | PROT_WRITE;
-	struct rlimit old, lim;
-	char *r, *base;
-	int fd, sfd, i;
+	struct mmapdemo_stats before, after;
+	struct old_pages o;
+	char *base = anon_four();
+	int fd;
 	void *p;
 
-	memset(u, 0, sizeof(*u));
-	r = reserve(6 * psz);
-	if (r == MAP_FAILED || munmap(r + 5 * psz, psz))
+	if (!base)
 		return -1;
-	base = mmap(r + psz, 4 * psz, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-	if (base == MAP_FAILED)
-		return -1;
-	for (i = 0; i < 4; i++)
-		memset(base + i * psz, 0x41 + i, psz);
-	/* the counters, through the twin itself or its root directory */
-	sfd = tw->root >= 0 ? tw->root : open(tw->path, O_RDONLY | O_CLOEXEC);
-	if (sfd < 0)
-		return -1;
-	before = twin_stats(sfd);
-	fd = open_armed(tw, mode, stage, override, overlay, u);
-	if (fd < 0)
-		return -1;
-	if (u->set_err)
-		goto out;
-	if (rlimit) {
-		if (getrlimit(RLIMIT_AS, &old))
+	before = target_stats(t);
+	fd = target_open_armed(t, mode, stage, override);
+	if (fd < 0) {
+		anon_four_free(base);
+		if (errno != EINVAL && errno != EOPNOTSUPP)
 			return -1;
-		lim.rlim_cur = vm_size();
-		lim.rlim_max = old.rlim_max;
-		if (setrlimit(RLIMIT_AS, &lim))
-			return -1;
-		/* r[3..5]: two old pages and one more */
-		p = mmap(base + 2 * psz, 3 * psz, prot, MAP_SHARED | MAP_FIXED,
-			 fd, 0);
-		u->err = p == MAP_FAILED ? errno : 0;
-		if (setrlimit(RLIMIT_AS, &old))
-			return -1;
-	} else {
-		p = mmap(base + psz, 2 * psz, prot, MAP_SHARED | MAP_FIXED,
-			 fd, 0);
-		u->err = p == MAP_FAILED ? errno : 0;
+		u->set_err = errno;
+		return 0;
 	}
-	u->old = old_pages(base, psz);
-	twin_set_fail(fd, MMAPDEMO_FAIL_NONE, 0, 0);
-out:
-	munmap(r, 6 * psz);
+	if (rlimit)	/* pages [2, 5): two old pages and one more */
+		p = mmap_at_rlimit(base + 2 * psz, 3 * psz, t->prot,
+				   MAP_SHARED | MAP_FIXED, fd, 0);
+	else
+		p = mmap(base + psz, 2 * psz, t->prot, MAP_SHARED | MAP_FIXED,
+			 fd, 0);
+	u->err = p == MAP_FAILED ? errno : 0;
+	old_pages_read(base, &o);
+	u->old = old_pages_name(&o);
+	anon_four_free(base);
 	close(fd);
-	after = twin_stats(sfd);
-	u->close = DELTA(vm_close);
-	u->leaked = DELTA(live_objects);
-	u->injected = DELTA(injected);
-	if (sfd != tw->root)
-		close(sfd);
+	after = target_stats(t);
+	u->close = after.vm_close - before.vm_close;
+	u->leaked = after.live_objects - before.live_objects;
+	u->injected = after.injected - before.injected;
 	return 0;
 }
 
-/*
- * A HOOK_ENTRY failure armed before the second of two adjacent FAULT
- * mmaps of one fd that merge (merge.c): does it reach mmap()?
- */
-static int unwind_merge(const char *dev, __u32 mode, struct unwind *u)
+/* A HOOK_ENTRY failure armed between the two mmaps of map_pair(). */
+static int merge_case(const struct target *t, __u32 mode, struct unwind *u)
 {
-	struct mmapdemo_stats before, after;
 	size_t psz = getpagesize();
-	char *base;
-	int fd;
+	struct mmapdemo_stats before, after;
+	char *base = reserve(4 * psz);
+	int fd = target_open(t, t->oflags, mode);
 	void *p;
 
-	memset(u, 0, sizeof(*u));
-	fd = twin_open(dev, O_RDWR, mode);
-	base = reserve(4 * psz);
 	if (fd < 0 || base == MAP_FAILED)
 		return -1;
-	before = twin_stats(fd);
-	if (mmap(base, 2 * psz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
-		 fd, 0) == MAP_FAILED ||
+	before = target_stats(t);
+	if (map_at(fd, base, 0, 2, t->prot) != base ||
 	    twin_set_fail(fd, MMAPDEMO_FAIL_HOOK_ENTRY, -EIO, 0))
 		return -1;
-	p = mmap(base + 2 * psz, 2 * psz, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_FIXED, fd, 2 * psz);
+	p = map_at(fd, base, 2, 2, t->prot);
 	u->err = p == MAP_FAILED ? errno : 0;
 	u->old = map_count_in((unsigned long)base, (unsigned long)base + 4 * psz) == 1 ?
 		 (u->err ? "first kept, second range a hole" : "merged, 1 VMA") : "?";
 	twin_set_fail(fd, MMAPDEMO_FAIL_NONE, 0, 0);
 	munmap(base, 4 * psz);
-	after = twin_stats(fd);
-	u->close = DELTA(vm_close) - 1;	/* less the first mapping's own */
-	u->leaked = DELTA(live_objects);
-	u->injected = DELTA(injected);
+	after = target_stats(t);
+	u->close = after.vm_close - before.vm_close - 1;  /* less the first's */
+	u->leaked = after.live_objects - before.live_objects;
+	u->injected = after.injected - before.injected;
 	close(fd);
 	return 0;
-}
-
-static const char *err_name(int err)
-{
-	return err ? strerrorname_np(err) : "ok (mmap succeeds)";
 }
 
 struct unwind_point {
@@ -377,21 +241,48 @@ struct unwind_point {
 	__u32 stage;
 	bool rlimit, merge, overlay;
 	unsigned int modes;	/* run in modes [0, modes) the twin has */
-	bool fs_only;		/* filesystem twins only */
 };
 
 static const struct unwind_point unwind_points[] = {
-	{ "before the hook (RLIMIT_AS)", MMAPDEMO_FAIL_HOOK_ENTRY, true, false, false, 4, false },
-	{ "HOOK_ENTRY", MMAPDEMO_FAIL_HOOK_ENTRY, false, false, false, 4, false },
-	{ "HOOK_EXIT", MMAPDEMO_FAIL_HOOK_EXIT, false, false, false, 4, false },
-	{ "MAPPED", MMAPDEMO_FAIL_MAPPED, false, false, false, 4, false },
+	{ .name = "before the hook (RLIMIT_AS)",
+	  .stage = MMAPDEMO_FAIL_HOOK_ENTRY, .rlimit = true, .modes = 4 },
+	{ .name = "HOOK_ENTRY", .stage = MMAPDEMO_FAIL_HOOK_ENTRY, .modes = 4 },
+	{ .name = "HOOK_EXIT", .stage = MMAPDEMO_FAIL_HOOK_EXIT, .modes = 4 },
+	{ .name = "MAPPED", .stage = MMAPDEMO_FAIL_MAPPED, .modes = 4 },
 	/* only FAULT merges in both twins */
-	{ "HOOK_ENTRY, adjacent mmap that merges", MMAPDEMO_FAIL_HOOK_ENTRY, false, true, false, 1, false },
+	{ .name = "HOOK_ENTRY, adjacent mmap that merges",
+	  .stage = MMAPDEMO_FAIL_HOOK_ENTRY, .merge = true, .modes = 1 },
 	/* the stacked caller: fs/overlayfs/file.c:ovl_mmap */
-	{ "HOOK_ENTRY via overlayfs", MMAPDEMO_FAIL_HOOK_ENTRY, false, false, true, 4, true },
-	{ "HOOK_EXIT via overlayfs", MMAPDEMO_FAIL_HOOK_EXIT, false, false, true, 4, true },
-	{ "MAPPED via overlayfs", MMAPDEMO_FAIL_MAPPED, false, false, true, 4, true },
+	{ .name = "HOOK_ENTRY via overlayfs",
+	  .stage = MMAPDEMO_FAIL_HOOK_ENTRY, .overlay = true, .modes = 4 },
+	{ .name = "HOOK_EXIT via overlayfs",
+	  .stage = MMAPDEMO_FAIL_HOOK_EXIT, .overlay = true, .modes = 4 },
+	{ .name = "MAPPED via overlayfs",
+	  .stage = MMAPDEMO_FAIL_MAPPED, .overlay = true, .modes = 4 },
 };
+
+/* One case on a fresh target: the point's backend is the twin's, or the overlay. */
+static int unwind_case(const struct twin *tw, const struct unwind_point *pt,
+		       __u32 mode, int override, struct unwind *u)
+{
+	struct target t;
+	int ret;
+
+	memset(u, 0, sizeof(*u));
+	if (target_up(&t, pt->overlay ? BACKEND_OVERLAY : tw->backend,
+		      tw->prepare, module_pages()))
+		return -1;
+	ret = pt->merge ? merge_case(&t, mode, u) :
+	      fixed_case(&t, mode, pt->stage, override, pt->rlimit, u);
+	if (target_down(&t))
+		ret = -1;
+	return ret;
+}
+
+static const char *err_name(int err)
+{
+	return err ? strerrorname_np(err) : "ok (mmap succeeds)";
+}
 
 /* One row's result columns for one mode, or -1. */
 static int unwind_cells(const struct twin *tw, __u32 mode,
@@ -399,16 +290,14 @@ static int unwind_cells(const struct twin *tw, __u32 mode,
 {
 	struct unwind u, o;
 
-	if (pt->merge ? unwind_merge(tw->path, mode, &u) :
-	    unwind_case(tw, mode, pt->stage, 0, pt->rlimit, pt->overlay, &u))
+	if (unwind_case(tw, pt, mode, 0, &u))
 		return -1;
 	if (u.set_err) {
 		snprintf(buf, size, "SET_FAIL: %s | - | - | - | - | - |",
 			 strerrorname_np(u.set_err));
 		return 0;
 	}
-	if (pt->merge || unwind_case(tw, mode, pt->stage, EAGAIN, pt->rlimit,
-				     pt->overlay, &o))
+	if (pt->merge || unwind_case(tw, pt, mode, EAGAIN, &o))
 		o.set_err = -1;
 	snprintf(buf, size, "%s | %s | %s | %s | %s | %ld |",
 		 err_name(u.err),
@@ -422,6 +311,7 @@ static int unwind_cells(const struct twin *tw, __u32 mode,
 
 static int unwind_table(void)
 {
+	bool overlay = have_fs("overlay");
 	char cells[4][256];
 	unsigned int p, t, m, modes;
 	bool same;
@@ -438,8 +328,9 @@ static int unwind_table(void)
 			const struct unwind_point *pt = &unwind_points[p];
 			const struct twin *tw = &twins[t];
 
-			if ((pt->fs_only && !tw->fs) ||
-			    (pt->overlay && !tw->ovl_up) ||
+			/* overlay.ko is loaded by vm-run --kmod */
+			if ((pt->overlay &&
+			     (tw->backend != BACKEND_FS || !overlay)) ||
 			    twin_lacks(tw, MMAPDEMO_MODE_FAULT))
 				continue;
 			modes = pt->modes < twin_modes(tw) ? pt->modes : twin_modes(tw);
@@ -465,18 +356,8 @@ int main(void)
 {
 	struct utsname u;
 	unsigned int m, t;
-	struct row r;
-	int fd, ret = 0;
 
 	uname(&u);
-	for (t = 0; t < NR_TWINS; t++) {
-		if (twins[t].fs && !twin_lacks(&twins[t], MMAPDEMO_MODE_FAULT) &&
-		    fs_up(&twins[t], module_pages())) {
-			perror(twins[t].fs);
-			ret = 1;
-			goto out;
-		}
-	}
 	printf("Kernel %s, pages=%ld. Two adjacent MAP_SHARED mmaps of one fd,\n"
 	       "contiguous offsets, 2 pages each, every page touched, one munmap.\n"
 	       "Scale: 2N one-page adjacent mmaps under vm.max_map_count = N = %ld.\n"
@@ -495,31 +376,15 @@ int main(void)
 				       twin_lacks(&twins[t], m));
 				continue;
 			}
-			memset(&r, 0, sizeof(r));
-			fd = twin_open(twins[t].path, O_RDWR, m);
-			if (fd < 0 || two_adjacent(fd, &r) || scale(fd, &r)) {
-				perror(twins[t].path);
-				ret = 1;
-				goto out;
+			if (mode_row(&twins[t], m)) {
+				perror(twins[t].name);
+				return 1;
 			}
-			close(fd);
-			printf("| %s | %s | `%s` | %d | %llu | %llu | %llu | %llu | %llu | %llu | %s |\n",
-			       mode_names[m], twins[t].name, r.flags, r.vmas,
-			       (unsigned long long)r.d.hook_calls,
-			       (unsigned long long)r.d.mapped_calls,
-			       (unsigned long long)r.d.vm_open,
-			       (unsigned long long)r.d.vm_close,
-			       (unsigned long long)r.d.faults,
-			       (unsigned long long)r.live_after, r.scale);
 		}
 	}
 	if (unwind_table()) {
 		perror("unwind");
-		ret = 1;
+		return 1;
 	}
-out:
-	for (t = 0; t < NR_TWINS; t++)
-		if (twins[t].fs && !twin_lacks(&twins[t], MMAPDEMO_MODE_FAULT))
-			fs_down(&twins[t]);
-	return ret;
+	return 0;
 }
