@@ -10,6 +10,7 @@
 #define MMAPDEMO_FIXTURE_H
 
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -133,6 +134,46 @@ static inline int skip_without_stacked_prepare(struct __test_metadata *_metadata
 		SKIP(return -1, "no can_mmap_file() (6.17): backing_file_mmap "
 		     "refuses a file without .mmap, ENODEV (asserted by stacked.c)");
 	return 0;
+}
+
+/*
+ * The counters across one mmap() that failed in the hook or after it
+ * (MMAPDEMO_IOC_SET_FAIL): mapped ->mapped calls and close ->close calls
+ * for it, from b before to a after.
+ */
+static inline void expect_unwound_counts(struct __test_metadata *_metadata,
+					 const struct mmapdemo_stats *b,
+					 const struct mmapdemo_stats *a,
+					 int mapped, int close)
+{
+	/* every injected failure fires in the hook or after it */
+	EXPECT_EQ(1, DELTA(*b, *a, hook_calls));
+	EXPECT_EQ(mapped, DELTA(*b, *a, mapped_calls));
+	/* include/linux/mm.h (vm_operations_struct): no ->open on first map */
+	EXPECT_EQ(0, DELTA(*b, *a, vm_open));
+	EXPECT_EQ(close, DELTA(*b, *a, vm_close));
+	/* nothing the twin allocated outlives the failure */
+	EXPECT_EQ(b->live_objects, a->live_objects);
+	/* driver/common.c:mmapdemo_fail_at: counted once, when it fires */
+	EXPECT_EQ(1, DELTA(*b, *a, injected));
+}
+
+/*
+ * anon_four()'s middle pages were zapped before the failure (mm/vma.c:
+ * vms_clean_up_area): a hole, the outer pages keep their data.
+ */
+static inline void expect_hole(struct __test_metadata *_metadata, char *base)
+{
+	struct old_pages o;
+
+	old_pages_read(base, &o);
+	EXPECT_TRUE(o.intact[0]);
+	EXPECT_EQ(SIGSEGV, o.sig[1]);
+	EXPECT_EQ(SIGSEGV, o.sig[2]);
+	EXPECT_TRUE(o.intact[3]);
+	/* no VMA in the hole; the two outer anonymous pieces remain */
+	EXPECT_EQ(0, o.vmas_middle);
+	EXPECT_EQ(2, o.vmas);
 }
 
 #endif

@@ -33,18 +33,7 @@
 #include "kselftest_harness.h"
 #include "fixture.h"
 
-#define PMD_SZ		(2UL << 20)
 #define RW		(PROT_READ | PROT_WRITE)
-
-/* A 2 MiB-aligned PROT_NONE reservation of 2 MiB to MAP_FIXED into. */
-static char *reserve_aligned(void)
-{
-	char *p = reserve(2 * PMD_SZ);
-
-	if (p == MAP_FAILED)
-		return p;
-	return (char *)(((unsigned long)p + PMD_SZ - 1) & ~(PMD_SZ - 1));
-}
 
 FIXTURE(fs) {
 	struct testbed tb;

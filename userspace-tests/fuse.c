@@ -38,7 +38,6 @@
  * pin the module.  Teardown unmounts all the same, and fails the test
  * when it cannot.
  */
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -54,46 +53,10 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "fixture.h"
 #include "fuse_server.h"
-#include "vma.h"
 
-#define PMD_SZ		(2UL << 20)
 #define RW		(PROT_READ | PROT_WRITE)
-#define DELTA(a, b, f)	((long)((b).f - (a).f))
-
-/* A 2 MiB-aligned PROT_NONE reservation: fault-around as in fs.c. */
-static char *reserve_aligned(void)
-{
-	char *p = reserve(2 * PMD_SZ);
-
-	if (p == MAP_FAILED)
-		return p;
-	return (char *)(((unsigned long)p + PMD_SZ - 1) & ~(PMD_SZ - 1));
-}
-
-/* Write n pages, page i filled with (i + seed), to a new file. */
-static int make_file(const char *path, int n, int seed)
-{
-	size_t psz = getpagesize();
-	char *buf = malloc(psz);
-	int fd, i;
-
-	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || !buf) {
-		free(buf);
-		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		memset(buf, i + seed, psz);
-		if (write(fd, buf, psz) != (ssize_t)psz) {
-			close(fd);
-			fd = -1;
-			break;
-		}
-	}
-	free(buf);
-	return fd;
-}
 
 /*
  * A filesystem twin and a FUSE mount over it.  lower/f, 4 pages 'a' to
@@ -198,20 +161,6 @@ static void stack_down(struct __test_metadata *_metadata, struct stack *s)
 					   strerror(errno));
 		umount2(s->lower, MNT_DETACH);
 	}
-}
-
-/*
- * 6.16: fs/backing-file.c:backing_file_mmap wants f_op->mmap of the
- * backing file (6.16.12:fs/backing-file.c:336-337); read_shared asserts
- * the -ENODEV, the other mapping tests skip.
- */
-static bool stacked_refused(struct __test_metadata *_metadata,
-			    const struct stack *s)
-{
-	if (s->prepare && !has_feature(MMAPDEMO_FEAT_STACKED_PREPARE))
-		SKIP(return true,
-		     "no can_mmap_file() (6.17): backing_file_mmap refuses a file without .mmap, ENODEV (asserted by read_shared)");
-	return false;
 }
 
 /* Open the FUSE file with the lower root's default mode set to mode. */
@@ -321,7 +270,8 @@ TEST_F(fuse, store_through_fuse_mapping)
 	struct vma v;
 	int fd, lower;
 
-	if (stacked_refused(_metadata, s))
+	/* 6.16.12:fs/backing-file.c:336-337: asserted by read_shared */
+	if (skip_without_stacked_prepare(_metadata, s->prepare))
 		return;
 	ASSERT_NE(MAP_FAILED, base);
 	fd = open(s->fpath, O_RDWR | O_CLOEXEC);
@@ -360,7 +310,8 @@ TEST_F(fuse, write_shows_in_both_mappings)
 	char *p, *q, c;
 	int fd, lower;
 
-	if (stacked_refused(_metadata, s))
+	/* 6.16.12:fs/backing-file.c:336-337: asserted by read_shared */
+	if (skip_without_stacked_prepare(_metadata, s->prepare))
 		return;
 	fd = open(s->fpath, O_RDWR | O_CLOEXEC);
 	ASSERT_GE(fd, 0);
@@ -403,7 +354,8 @@ TEST_F(fuse, private_cow_leaves_file)
 	char *base = reserve_aligned(), *p, c;
 	int fd;
 
-	if (stacked_refused(_metadata, s))
+	/* 6.16.12:fs/backing-file.c:336-337: asserted by read_shared */
+	if (skip_without_stacked_prepare(_metadata, s->prepare))
 		return;
 	ASSERT_NE(MAP_FAILED, base);
 	fd = open(s->fpath, O_RDWR | O_CLOEXEC);
@@ -461,7 +413,8 @@ TEST_F(fuse, vmflags)
 	char *p;
 	int fd;
 
-	if (stacked_refused(_metadata, s))
+	/* 6.16.12:fs/backing-file.c:336-337: asserted by read_shared */
+	if (skip_without_stacked_prepare(_metadata, s->prepare))
 		return;
 	for (i = 0; i < sizeof(flag_cases) / sizeof(flag_cases[0]); i++) {
 		const struct flags_case *c = &flag_cases[i];
@@ -505,9 +458,7 @@ static void fuse_merge_pair(struct __test_metadata *_metadata,
 	fd = open_in_mode(s, O_RDWR, mode);
 	ASSERT_GE(fd, 0);
 	a = twin_stats(s->root);
-	ASSERT_EQ(base, mmap(base, 2 * psz, RW, MAP_SHARED | MAP_FIXED, fd, 0));
-	ASSERT_EQ(base + 2 * psz, mmap(base + 2 * psz, 2 * psz, RW,
-				       MAP_SHARED | MAP_FIXED, fd, 2 * psz));
+	ASSERT_EQ(0, map_pair(fd, base, RW)) TH_LOG("%s", strerror(errno));
 	b = twin_stats(s->root);
 	ASSERT_EQ(2, vmas_in((unsigned long)base, (unsigned long)base + 4 * psz,
 			     v, 3));
@@ -526,14 +477,14 @@ static void fuse_merge_pair(struct __test_metadata *_metadata,
 
 TEST_F(fuse, merge_fault_mode)
 {
-	if (stacked_refused(_metadata, &self->s))
+	if (skip_without_stacked_prepare(_metadata, self->s.prepare))
 		return;
 	fuse_merge_pair(_metadata, &self->s, MMAPDEMO_MODE_FAULT);
 }
 
 TEST_F(fuse, merge_flags_mode)
 {
-	if (stacked_refused(_metadata, &self->s))
+	if (skip_without_stacked_prepare(_metadata, self->s.prepare))
 		return;
 	fuse_merge_pair(_metadata, &self->s, MMAPDEMO_MODE_FLAGS);
 }
@@ -562,62 +513,6 @@ TEST_F(fuse, ioctl_goes_to_server)
 
 /* 3. Execute a static binary through FUSE */
 
-static int copy_file(const char *from, const char *to)
-{
-	char buf[65536];
-	ssize_t n;
-	int in, out, ret = 0;
-
-	in = open(from, O_RDONLY | O_CLOEXEC);
-	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
-	if (in < 0 || out < 0)
-		return -1;
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, n) != n)
-			ret = -1;
-	if (n < 0)
-		ret = -1;
-	close(in);
-	close(out);
-	return ret;
-}
-
-/* PT_LOAD segments with file contents: fs/binfmt_elf.c:elf_load maps each. */
-static int file_backed_loads(const char *path)
-{
-	Elf64_Ehdr eh;
-	Elf64_Phdr ph;
-	int fd, i, n = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || pread(fd, &eh, sizeof(eh), 0) != sizeof(eh))
-		return -1;
-	for (i = 0; i < eh.e_phnum; i++) {
-		if (pread(fd, &ph, sizeof(ph), eh.e_phoff + i * sizeof(ph)) !=
-		    sizeof(ph))
-			return -1;
-		if (ph.p_type == PT_LOAD && ph.p_filesz)
-			n++;
-	}
-	close(fd);
-	return n;
-}
-
-/* Exit status as a shell gives it: 126 ENOEXEC, 128 + signal. */
-static int run_binary(const char *path, char *const argv[])
-{
-	int status;
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		execv(path, argv);
-		_exit(errno == ENOEXEC ? 126 : 127);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 TEST_F(fuse, exec_static_binary)
 {
 	char *const argv_true[] = { "true", NULL };
@@ -628,7 +523,7 @@ TEST_F(fuse, exec_static_binary)
 
 	snprintf(bin, sizeof(bin), "%s/busybox", s->lower);
 	ASSERT_EQ(0, copy_file("/bin/busybox", bin));
-	loads = file_backed_loads(bin);
+	loads = elf_file_loads(bin);
 	ASSERT_GT(loads, 0);
 	snprintf(bin, sizeof(bin), "%s/busybox", s->mnt);
 	a = twin_stats(s->root);
@@ -691,23 +586,69 @@ FIXTURE_VARIANT(fuse_unwind) {
 	int close;		/* ->close calls for it */
 };
 
-#define FUSE_UNWIND(name, prep, st, ovr, e, m, c)			\
-	FIXTURE_VARIANT_ADD(fuse_unwind, name) {			\
-		.type = prep ? MMAPDEMO_FS_PREPARE : MMAPDEMO_FS_LEGACY, \
-		.prepare = prep, .stage = MMAPDEMO_FAIL_##st,		\
-		.override = ovr, .err = e, .mapped = m, .close = c }
-
 /* mm/util.c:compat_vma_mmap: the hook's error, verbatim */
-FUSE_UNWIND(prepare_entry,	true, HOOK_ENTRY, 0, EIO, 0, 0);
-FUSE_UNWIND(prepare_entry_ovr,	true, HOOK_ENTRY, EAGAIN, EIO, 0, 0);
-FUSE_UNWIND(prepare_exit,	true, HOOK_EXIT, 0, EIO, 0, 0);
-FUSE_UNWIND(prepare_exit_ovr,	true, HOOK_EXIT, EAGAIN, EIO, 0, 0);
+FIXTURE_VARIANT_ADD(fuse_unwind, prepare_entry) {
+	.type = MMAPDEMO_FS_PREPARE,
+	.prepare = true,
+	.stage = MMAPDEMO_FAIL_HOOK_ENTRY,
+	.err = EIO,
+};
+
+FIXTURE_VARIANT_ADD(fuse_unwind, prepare_entry_ovr) {
+	.type = MMAPDEMO_FS_PREPARE,
+	.prepare = true,
+	.stage = MMAPDEMO_FAIL_HOOK_ENTRY,
+	.override = EAGAIN,
+	.err = EIO,
+};
+
+FIXTURE_VARIANT_ADD(fuse_unwind, prepare_exit) {
+	.type = MMAPDEMO_FS_PREPARE,
+	.prepare = true,
+	.stage = MMAPDEMO_FAIL_HOOK_EXIT,
+	.err = EIO,
+};
+
+FIXTURE_VARIANT_ADD(fuse_unwind, prepare_exit_ovr) {
+	.type = MMAPDEMO_FS_PREPARE,
+	.prepare = true,
+	.stage = MMAPDEMO_FAIL_HOOK_EXIT,
+	.override = EAGAIN,
+	.err = EIO,
+};
+
 /* mm/util.c:mmap_action_finish, compat: raw, no unmap; mmap_file: no close */
-FUSE_UNWIND(prepare_mapped,	true, MAPPED, 0, EIO, 1, 0);
-FUSE_UNWIND(prepare_mapped_ovr,	true, MAPPED, EAGAIN, EIO, 1, 0);
+FIXTURE_VARIANT_ADD(fuse_unwind, prepare_mapped) {
+	.type = MMAPDEMO_FS_PREPARE,
+	.prepare = true,
+	.stage = MMAPDEMO_FAIL_MAPPED,
+	.err = EIO,
+	.mapped = 1,
+};
+
+FIXTURE_VARIANT_ADD(fuse_unwind, prepare_mapped_ovr) {
+	.type = MMAPDEMO_FS_PREPARE,
+	.prepare = true,
+	.stage = MMAPDEMO_FAIL_MAPPED,
+	.override = EAGAIN,
+	.err = EIO,
+	.mapped = 1,
+};
+
 /* mm/internal.h:mmap_file: verbatim, no close */
-FUSE_UNWIND(legacy_entry,	false, HOOK_ENTRY, 0, EIO, 0, 0);
-FUSE_UNWIND(legacy_exit,	false, HOOK_EXIT, 0, EIO, 0, 0);
+FIXTURE_VARIANT_ADD(fuse_unwind, legacy_entry) {
+	.type = MMAPDEMO_FS_LEGACY,
+	.prepare = false,
+	.stage = MMAPDEMO_FAIL_HOOK_ENTRY,
+	.err = EIO,
+};
+
+FIXTURE_VARIANT_ADD(fuse_unwind, legacy_exit) {
+	.type = MMAPDEMO_FS_LEGACY,
+	.prepare = false,
+	.stage = MMAPDEMO_FAIL_HOOK_EXIT,
+	.err = EIO,
+};
 
 FIXTURE_SETUP(fuse_unwind)
 {
@@ -766,15 +707,8 @@ static void expect_unwound(struct __test_metadata *_metadata,
 			   const struct mmapdemo_stats *b,
 			   const struct mmapdemo_stats *a, long *unclosed)
 {
-	/* every injected failure fires in the hook or after it */
-	EXPECT_EQ(1, DELTA(*b, *a, hook_calls));
-	EXPECT_EQ(variant->mapped, DELTA(*b, *a, mapped_calls));
-	EXPECT_EQ(0, DELTA(*b, *a, vm_open));
-	EXPECT_EQ(variant->close, DELTA(*b, *a, vm_close));
-	/* nothing the twin allocated outlives the failure */
-	EXPECT_EQ(b->live_objects, a->live_objects);
-	/* driver/common.c:mmapdemo_fail_at: counted once, when it fires */
-	EXPECT_EQ(1, DELTA(*b, *a, injected));
+	expect_unwound_counts(_metadata, b, a, variant->mapped,
+			      variant->close);
 	*unclosed += (variant->prepare ? variant->mapped : 1) - variant->close;
 }
 
@@ -814,50 +748,15 @@ TEST_F(fuse_unwind, plain_mmap)
 }
 
 /*
- * MAP_FIXED of two file pages over the middle of a four-page anonymous
- * mapping with known contents (in a PROT_NONE reservation, so nothing
- * merges): a hole where the old pages were, the outer pages intact.
+ * MAP_FIXED of two file pages over the middle of anon_four(): the old
+ * pages are gone before FUSE's .mmap runs (mm/vma.c:vms_clean_up_area),
+ * so a hole where they were, the outer pages intact (fixture.h).
  */
-static char *anon_four(size_t psz)
-{
-	char *r = reserve(6 * psz), *base;
-	int i;
-
-	if (r == MAP_FAILED)
-		return NULL;
-	base = mmap(r + psz, 4 * psz, RW,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-	if (base != r + psz)
-		return NULL;
-	for (i = 0; i < 4; i++)
-		memset(base + i * psz, 0x41 + i, psz);
-	return base;
-}
-
-static void expect_hole(struct __test_metadata *_metadata, char *base,
-			size_t psz)
-{
-	unsigned char v;
-
-	EXPECT_EQ(0, probe_read(base, &v));
-	EXPECT_EQ(0x41, v);
-	/* mm/vma.c:vms_clean_up_area ran before FUSE's .mmap: a hole */
-	EXPECT_EQ(SIGSEGV, probe_read(base + psz, &v));
-	EXPECT_EQ(SIGSEGV, probe_read(base + 2 * psz, &v));
-	EXPECT_EQ(0, probe_read(base + 3 * psz, &v));
-	EXPECT_EQ(0x44, v);
-	EXPECT_EQ(0, map_count_in((unsigned long)base + psz,
-				  (unsigned long)base + 3 * psz));
-	EXPECT_EQ(2, map_count_in((unsigned long)base,
-				  (unsigned long)base + 4 * psz));
-	munmap(base - psz, 6 * psz);
-}
-
 TEST_F(fuse_unwind, fixed_over_anon_leaves_a_hole)
 {
 	struct stack *s = &self->s;
 	struct mmapdemo_stats before, after;
-	char *base = anon_four(s->psz);
+	char *base = anon_four();
 	void *p;
 	int fd, err;
 
@@ -871,7 +770,8 @@ TEST_F(fuse_unwind, fixed_over_anon_leaves_a_hole)
 	ASSERT_EQ(MAP_FAILED, p);
 	EXPECT_EQ(variant->err, err) TH_LOG("errno %s", strerror(err));
 	expect_unwound(_metadata, variant, &before, &after, &s->unclosed);
-	expect_hole(_metadata, base, s->psz);
+	expect_hole(_metadata, base);
+	anon_four_free(base);
 	close(fd);
 }
 

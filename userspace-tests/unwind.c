@@ -405,16 +405,8 @@ static void expect_unwound(struct __test_metadata *_metadata,
 			   const struct mmapdemo_stats *b,
 			   const struct mmapdemo_stats *a)
 {
-	/* every injected failure fires in the hook or after it */
-	EXPECT_EQ(1, DELTA(*b, *a, hook_calls));
-	EXPECT_EQ(want_mapped(variant), DELTA(*b, *a, mapped_calls));
-	/* include/linux/mm.h (vm_operations_struct): no ->open on first map */
-	EXPECT_EQ(0, DELTA(*b, *a, vm_open));
-	EXPECT_EQ(want_close(variant), DELTA(*b, *a, vm_close));
-	/* nothing the twin allocated outlives the failure */
-	EXPECT_EQ(b->live_objects, a->live_objects);
-	/* driver/common.c:mmapdemo_fail_at: counted once, when it fires */
-	EXPECT_EQ(1, DELTA(*b, *a, injected));
+	expect_unwound_counts(_metadata, b, a, want_mapped(variant),
+			      want_close(variant));
 	tb->unclosed += unclosed_by(variant);
 }
 
@@ -464,22 +456,8 @@ TEST_F(unwind, plain_mmap)
 /*
  * The failure came after mm/vma.c:vms_clean_up_area zapped the old pages:
  * vms_abort_munmap_vmas (clear_ptes false), or the do_munmap of
- * mmap_action_finish, leaves a hole; the outer pages keep their data.
+ * mmap_action_finish, leaves a hole (fixture.h:expect_hole).
  */
-static void expect_hole(struct __test_metadata *_metadata, char *base)
-{
-	struct old_pages o;
-
-	old_pages_read(base, &o);
-	EXPECT_TRUE(o.intact[0]);
-	EXPECT_EQ(SIGSEGV, o.sig[1]);
-	EXPECT_EQ(SIGSEGV, o.sig[2]);
-	EXPECT_TRUE(o.intact[3]);
-	/* no VMA in the hole; the two outer anonymous pieces remain */
-	EXPECT_EQ(0, o.vmas_middle);
-	EXPECT_EQ(2, o.vmas);
-}
-
 /* MAP_FIXED over the middle two pages of anon_four(). */
 TEST_F(unwind, fixed_over_anon_leaves_a_hole)
 {

@@ -164,6 +164,15 @@ void *reserve(size_t len)
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 }
 
+char *reserve_aligned(void)
+{
+	char *p = reserve(2 * PMD_SZ);
+
+	if (p == MAP_FAILED)
+		return p;
+	return (char *)(((unsigned long)p + PMD_SZ - 1) & ~(PMD_SZ - 1));
+}
+
 static int count_line(const char *line, unsigned long start,
 		      unsigned long end)
 {

@@ -130,6 +130,14 @@ int twin_open(const char *dev, int flags, __u32 mode);
 void *reserve(size_t len);
 
 /*
+ * A 2 MiB-aligned PROT_NONE reservation of at least 2 MiB (PMD_SZ), so
+ * that a mapping at its start sees the fault-around of a whole PMD: its
+ * start, or MAP_FAILED.
+ */
+#define PMD_SZ		(2UL << 20)
+char *reserve_aligned(void);
+
+/*
  * The process's mm->map_count: the lines of /proc/self/maps, less the
  * x86 [vsyscall] gate area, which is no VMA of the mm; -1 on error.
  * Uses no malloc(): near vm.max_map_count, brk() fails too
