@@ -56,10 +56,8 @@ CHROOT := scripts/in-chroot $(ROOT) --bind $(CURDIR) --bind $(KSRC) \
 
 TEST_CFLAGS := -static -O2 -g -Wall -Wextra -Wno-sign-compare -Werror -D_GNU_SOURCE \
 	-I driver/uapi -I $(KSRC)/tools/testing/selftests
-TEST_LIB := userspace-tests/vma.c userspace-tests/scenario.c
-# Linked into the program that names them below, not programs of their own.
-TEST_PARTS := userspace-tests/fuse_server.c
-TEST_PROGS := $(filter-out $(TEST_LIB) $(TEST_PARTS),$(wildcard userspace-tests/*.c))
+TEST_LIB := userspace-tests/vma.c userspace-tests/scenario.c userspace-tests/fuse_server.c
+TEST_PROGS := $(filter-out $(TEST_LIB),$(wildcard userspace-tests/*.c))
 TEST_BINS := $(patsubst userspace-tests/%.c,$(BUILD)/tests/%,$(TEST_PROGS))
 
 .PHONY: all modules kit module tests check check-locked check-run check-tests check-lint check-lint-run \
@@ -112,7 +110,6 @@ tests: $(TEST_BINS) $(BUILD)/tests/run-all ## the test programs alone
 $(BUILD)/tests/%: userspace-tests/%.c $(TEST_LIB) $(wildcard userspace-tests/*.h) driver/uapi/mmapdemo.h
 	@mkdir -p $(@D)
 	$(CHROOT) gcc-14 $(TEST_CFLAGS) -o $@ $(filter %.c,$^)
-$(BUILD)/tests/fuse: userspace-tests/fuse_server.c userspace-tests/fuse_server.h
 $(BUILD)/tests/run-all: userspace-tests/run-all
 	@mkdir -p $(@D)
 	install -m 755 $< $@

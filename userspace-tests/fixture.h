@@ -10,8 +10,10 @@
 #define MMAPDEMO_FIXTURE_H
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include "scenario.h"
@@ -72,8 +74,22 @@ static inline int testbed_setup(struct __test_metadata *_metadata,
 					      MMAPDEMO_FS_LEGACY))
 			TH_LOG("features %#x", mmapdemo_features());
 	}
-	ASSERT_EQ(0, target_up(&tb->t, backend, prepare, pages))
-		TH_LOG("set-up: %s", strerror(errno));
+	if (backend == BACKEND_FUSE) {
+		/*
+		 * A mount namespace of the test's own: what a test that dies
+		 * half-way leaves mounted goes with its processes, and the
+		 * FUSE connection's backing files cannot pin the module.
+		 */
+		ASSERT_EQ(0, unshare(CLONE_NEWNS))
+			TH_LOG("unshare: %s", strerror(errno));
+		/* nothing mounted here propagates back out */
+		ASSERT_EQ(0, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
+	}
+	err = target_up(&tb->t, backend, prepare, pages);
+	if (err > 0)
+		SKIP(return -1, "%s", tb->t.srv.why);
+	ASSERT_EQ(0, err) TH_LOG("set-up: %s %s", strerror(errno),
+				 tb->t.srv.why);
 	tb->fd = target_open(&tb->t, tb->t.oflags, mode);
 	if (tb->fd < 0) {
 		err = errno;
@@ -109,6 +125,17 @@ static inline void testbed_teardown(struct __test_metadata *_metadata,
 		twin_set_mode(tb->t.root, MMAPDEMO_MODE_FAULT);
 	}
 	end = target_stats(&tb->t);
+	if (tb->t.backend == BACKEND_FUSE) {
+		/*
+		 * FOPEN_PASSTHROUGH: fs/fuse/file.c:fuse_file_read_iter and
+		 * fuse_file_write_iter go to the backing file
+		 * (fuse_passthrough_read_iter, _write_iter), never to the
+		 * server, and an mmap() maps the backing file (fuse.c).
+		 */
+		EXPECT_EQ(0, tb->t.srv.counts->op[FUSE_READ])
+			TH_LOG("the kernel read through the server: no passthrough");
+		EXPECT_EQ(0, tb->t.srv.counts->op[FUSE_WRITE]);
+	}
 	EXPECT_EQ(tb->base.live_objects + tb->orphans, end.live_objects);
 	/* without ->mapped nothing counts the new VMAs */
 	if (tb->state)
@@ -116,7 +143,8 @@ static inline void testbed_teardown(struct __test_metadata *_metadata,
 			  (tb->t.prepare ? DELTA(tb->base, end, mapped_calls) :
 					   DELTA(tb->base, end, hook_calls)) +
 			  DELTA(tb->base, end, vm_open) - tb->unclosed);
-	EXPECT_EQ(0, target_down(&tb->t)) TH_LOG("umount: %s", strerror(errno));
+	EXPECT_EQ(0, target_down(&tb->t)) TH_LOG("umount: %s %s",
+						 strerror(errno), tb->t.srv.why);
 	tb->up = false;
 }
 

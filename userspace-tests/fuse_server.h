@@ -9,6 +9,7 @@
 #define MMAPDEMO_FUSE_SERVER_H
 
 #include <linux/fuse.h>
+#include <linux/types.h>
 #include <sys/types.h>
 
 #define FUSE_SERVER_OPS	64	/* requests counted per opcode below this */

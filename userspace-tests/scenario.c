@@ -16,6 +16,23 @@
 
 #define MAX_MAP_COUNT	"/proc/sys/vm/max_map_count"
 
+/* The FUSE mount over t's twin mount, which registers f as its probe. */
+static int fuse_up(struct target *t)
+{
+	int ret;
+
+	snprintf(t->fuse, sizeof(t->fuse), "%s.fuse", t->dir);
+	mkdir(t->fuse, 0755);
+	ret = fuse_server_start(&t->srv, t->dir, t->fuse, "f");
+	if (ret) {
+		target_down(t);
+		errno = EIO;
+		return ret;
+	}
+	snprintf(t->path, sizeof(t->path), "%s/f", t->fuse);
+	return 0;
+}
+
 int target_up(struct target *t, enum backend backend, bool prepare,
 	      int pages)
 {
@@ -53,7 +70,7 @@ int target_up(struct target *t, enum backend backend, bool prepare,
 		close(fd);
 	if (t->root >= 0 && fd >= 0 &&
 	    (backend != BACKEND_OVERLAY || !overlay_up(t)))
-		return 0;
+		return backend == BACKEND_FUSE ? fuse_up(t) : 0;
 	err = errno;
 	target_down(t);
 	errno = err;
@@ -125,6 +142,10 @@ int target_down(struct target *t)
 
 	ret = overlay_down(t);
 	err = errno;
+	if (t->srv.pid && fuse_server_stop(&t->srv) && !ret) {
+		err = EBUSY;
+		ret = -1;
+	}
 	if (t->stats >= 0)
 		close(t->stats);
 	t->stats = -1;
@@ -142,7 +163,7 @@ int target_open(const struct target *t, int oflags, __u32 mode)
 {
 	int fd, err;
 
-	if (t->backend != BACKEND_OVERLAY)
+	if (!target_stacked(t))
 		return twin_open(t->path, oflags, mode);
 	if (twin_set_mode(t->root, mode))
 		return -1;
@@ -162,7 +183,7 @@ int target_open_armed(const struct target *t, __u32 mode, __u32 stage,
 {
 	int fd, err;
 
-	if (t->backend != BACKEND_OVERLAY) {
+	if (!target_stacked(t)) {
 		fd = twin_open(t->path, t->oflags, mode);
 		if (fd >= 0 && twin_set_fail(fd, stage, -EIO, -override)) {
 			err = errno;

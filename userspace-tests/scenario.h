@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "fuse_server.h"
 #include "vma.h"
 
 /* Where a twin's file comes from. */
@@ -18,6 +19,7 @@ enum backend {
 	BACKEND_DEV,		/* /dev/mmapdemo_prepare, /dev/mmapdemo_legacy */
 	BACKEND_FS,		/* a file on a fresh mount of a filesystem twin */
 	BACKEND_OVERLAY,	/* that file through an overlay, as lower layer */
+	BACKEND_FUSE,		/* that file through FUSE passthrough */
 };
 
 /* One twin on one backend. */
@@ -29,7 +31,8 @@ struct target {
 	char file[96];		/* the device, or the file "f" on that mount */
 	char ovl[80];		/* the overlay's mount point */
 	char ovl_rw[80];	/* the tmpfs of the overlay's upper and work */
-	char path[96];		/* what to open: file, or file through ovl */
+	char fuse[80];		/* the FUSE mount over dir (fuse_server.c) */
+	char path[96];		/* what to open: file, or through ovl or fuse */
 	/*
 	 * How to open and map path: O_RDWR and PROT_READ | PROT_WRITE, but
 	 * O_RDONLY and PROT_READ through the overlay, where opening for
@@ -39,12 +42,28 @@ struct target {
 	int root;		/* the mount's root directory, or -1 */
 	int stats;		/* what the counters are read through */
 	bool mounted, rw_mounted, ovl_mounted;
+	struct fuse_server srv;	/* serving fuse while srv.pid */
 };
+
+/*
+ * Is t's file reached through a stacked filesystem, whose .mmap maps the
+ * twin's file with fs/backing-file.c:backing_file_mmap?  Then the file
+ * that reaches the hook is one the kernel opened itself, out of reach of
+ * an ioctl, and the mount's root takes the mode and armed failures.
+ */
+static inline bool target_stacked(const struct target *t)
+{
+	return t->backend == BACKEND_OVERLAY || t->backend == BACKEND_FUSE;
+}
 
 /*
  * Set t up: open the device, or mount the filesystem twin with a file of
  * pages pages (page i filled with 'a' + i) and, for the overlay, an
- * overlay on top.  0, or -1 with errno, having undone all of it.
+ * overlay on top; for FUSE, a FUSE mount over it served by fuse_server.c
+ * with FOPEN_PASSTHROUGH (read, write and mmap go to the twin's file, O_RDWR
+ * and PROT_READ | PROT_WRITE: no copy-up).  0; -1 with errno; 1 if FUSE
+ * passthrough cannot be had here, t->srv.why says why.  Having undone
+ * all of it unless 0.
  */
 int target_up(struct target *t, enum backend backend, bool prepare,
 	      int pages);
@@ -63,7 +82,8 @@ int overlay_down(struct target *t);
 /*
  * Open t's path with oflags in mode.  Through the overlay the file that
  * reaches the hook is the one overlayfs opens itself (fs/overlayfs/file.c:
- * ovl_open), out of reach of an ioctl: it starts with the lower mount's
+ * ovl_open; through FUSE fs/fuse/passthrough.c:fuse_passthrough_open ->
+ * backing_file_open), out of reach of an ioctl: it starts with the lower mount's
  * defaults, so the mode is set on its root for that open
  * (driver/fs_common.c:mmapdemo_fs_dir_ioctl).  The fd, or -1.
  */

@@ -10,7 +10,10 @@
  *
  * 6.16 refuses a backing file without f_op->mmap with -ENODEV
  * (MMAPDEMO_FEAT_STACKED_PREPARE).  Error unwinding through the overlay
- * is in unwind.c, on its overlay backend.
+ * is in unwind.c, on its overlay backend.  The fuse_ variants run the
+ * same tests through FUSE passthrough (fs/fuse/passthrough.c:
+ * fuse_passthrough_mmap -> backing_file_mmap), opened read-only too;
+ * what is FUSE's own is in fuse.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,20 +30,30 @@ FIXTURE(stacked) {
 };
 
 FIXTURE_VARIANT(stacked) {
+	enum backend backend;	/* BACKEND_OVERLAY or BACKEND_FUSE */
 	bool prepare;
 };
 
 FIXTURE_VARIANT_ADD(stacked, prepare) {
-	.prepare = true,
+	.backend = BACKEND_OVERLAY, .prepare = true,
 };
 
 FIXTURE_VARIANT_ADD(stacked, legacy) {
-	.prepare = false,
+	.backend = BACKEND_OVERLAY, .prepare = false,
+};
+
+/* FUSE passthrough (fuse.c): the same backing_file_mmap */
+FIXTURE_VARIANT_ADD(stacked, fuse_prepare) {
+	.backend = BACKEND_FUSE, .prepare = true,
+};
+
+FIXTURE_VARIANT_ADD(stacked, fuse_legacy) {
+	.backend = BACKEND_FUSE, .prepare = false,
 };
 
 FIXTURE_SETUP(stacked)
 {
-	testbed_setup(_metadata, &self->tb, BACKEND_OVERLAY, variant->prepare,
+	testbed_setup(_metadata, &self->tb, variant->backend, variant->prepare,
 		      MMAPDEMO_MODE_FAULT, 4);
 }
 
@@ -155,6 +168,8 @@ TEST_F(stacked, copy_up_leaves_lower)
 	char *p, c;
 	int fd;
 
+	if (variant->backend != BACKEND_OVERLAY)
+		SKIP(return, "no copy-up: FUSE maps the file (fuse.c)");
 	a = target_stats(&tb->t);
 	fd = open(tb->t.path, O_RDWR | O_CLOEXEC);
 	ASSERT_GE(fd, 0);
@@ -183,16 +198,25 @@ TEST_F(stacked, exec)
 
 	if (skip_without_stacked_prepare(_metadata, variant->prepare))
 		return;
-	/* the lower layer changes only while no overlay is mounted on it */
-	close(tb->fd);
-	tb->fd = -1;
-	ASSERT_EQ(0, overlay_down(&tb->t)) TH_LOG("%s", strerror(errno));
+	/*
+	 * the lower layer changes only while no overlay is mounted on it;
+	 * the FUSE server looks the new file up in it when asked
+	 */
+	if (variant->backend == BACKEND_OVERLAY) {
+		close(tb->fd);
+		tb->fd = -1;
+		ASSERT_EQ(0, overlay_down(&tb->t)) TH_LOG("%s", strerror(errno));
+	}
 	snprintf(bin, sizeof(bin), "%s/busybox", tb->t.dir);
 	ASSERT_EQ(0, copy_file("/bin/busybox", bin));
 	loads = elf_file_loads(bin);
 	ASSERT_GT(loads, 0);
-	ASSERT_EQ(0, overlay_up(&tb->t)) TH_LOG("%s", strerror(errno));
-	snprintf(bin, sizeof(bin), "%s/busybox", tb->t.ovl);
+	if (variant->backend == BACKEND_OVERLAY) {
+		ASSERT_EQ(0, overlay_up(&tb->t)) TH_LOG("%s", strerror(errno));
+		snprintf(bin, sizeof(bin), "%s/busybox", tb->t.ovl);
+	} else {
+		snprintf(bin, sizeof(bin), "%s/busybox", tb->t.fuse);
+	}
 	a = target_stats(&tb->t);
 	EXPECT_EQ(0, run_binary(bin, argv_true));
 	b = target_stats(&tb->t);

@@ -2,8 +2,8 @@
 /*
  * Error unwinding: a failure injected at every stage of both twins
  * (MMAPDEMO_IOC_SET_FAIL), on each backend - the character device, a file
- * of the filesystem twins, and that file through overlayfs - and what the
- * kernel undoes afterwards.
+ * of the filesystem twins, and that file through overlayfs and through
+ * FUSE passthrough - and what the kernel undoes afterwards.
  *
  * Order of a new mapping in 7.3 (mm/vma.c:__mmap_region):
  *  1. __mmap_setup: old VMAs under a MAP_FIXED range are split and
@@ -26,7 +26,11 @@
  * backing_file_mmap -> include/linux/fs.h:vfs_mmap) the failing hook is
  * inside the overlay's .mmap, step 4 of the outer mmap(): .mmap for the
  * legacy twin, mm/util.c:compat_vma_mmap for the prepare twin, which runs
- * .mmap_prepare and ->mapped on the VMA that already exists.
+ * .mmap_prepare and ->mapped on the VMA that already exists.  Through
+ * FUSE passthrough the same (fs/fuse/file.c:fuse_file_mmap ->
+ * fs/fuse/passthrough.c:fuse_passthrough_mmap -> backing_file_mmap), and
+ * the errno is what fuse_passthrough_mmap returned, backing_file_mmap's
+ * unchanged.
  * So every injected failure leaves a hole under MAP_FIXED, for both twins,
  * every stage and every backend, and the override changes only a direct
  * ->mapped failure.
@@ -331,6 +335,61 @@ FIXTURE_VARIANT_ADD(unwind, ovl_legacy_flags_exit) {
 	.stage = EXIT,
 };
 
+/*
+ * FUSE passthrough (fuse.c): the FAULT mode, as fuse.c had it.  The mode
+ * and the armed failure are set on the lower mount's root and taken by
+ * the kernel's own open of the backing file, per FUSE open
+ * (fs/fuse/passthrough.c:fuse_passthrough_open -> backing_file_open); the
+ * testbed's fd, opened first and unarmed, keeps the server's one
+ * registration of f (fuse_server.c) for the opens of the tests.
+ */
+/* mm/util.c:compat_vma_mmap: the hook's error, verbatim */
+FIXTURE_VARIANT_ADD(unwind, fuse_prepare_fault_entry) {
+	.backend = BACKEND_FUSE, .prepare = true, .mode = FAULT,
+	.stage = ENTRY,
+};
+FIXTURE_VARIANT_ADD(unwind, fuse_prepare_fault_entry_ovr) {
+	.backend = BACKEND_FUSE, .prepare = true, .mode = FAULT,
+	.stage = ENTRY, .override = EAGAIN,
+};
+FIXTURE_VARIANT_ADD(unwind, fuse_prepare_fault_exit) {
+	.backend = BACKEND_FUSE, .prepare = true, .mode = FAULT,
+	.stage = EXIT,
+};
+FIXTURE_VARIANT_ADD(unwind, fuse_prepare_fault_exit_ovr) {
+	.backend = BACKEND_FUSE, .prepare = true, .mode = FAULT,
+	.stage = EXIT, .override = EAGAIN,
+};
+/*
+ * mm/util.c:mmap_action_finish, compat: raw, no unmap, "if (!err ||
+ * is_compat) return err;" (7.1.13:mm/util.c:1408-1409, 7.3: 1407):
+ * error_override ignored; mm/internal.h:mmap_file: no ->close
+ */
+FIXTURE_VARIANT_ADD(unwind, fuse_prepare_fault_mapped) {
+	.backend = BACKEND_FUSE, .prepare = true, .mode = FAULT,
+	.stage = MAPPED,
+};
+FIXTURE_VARIANT_ADD(unwind, fuse_prepare_fault_mapped_ovr) {
+	.backend = BACKEND_FUSE, .prepare = true, .mode = FAULT,
+	.stage = MAPPED, .override = EAGAIN,
+};
+/* mm/internal.h:mmap_file: the .mmap error verbatim, no ->close */
+FIXTURE_VARIANT_ADD(unwind, fuse_legacy_fault_entry) {
+	.backend = BACKEND_FUSE, .prepare = false, .mode = FAULT,
+	.stage = ENTRY,
+};
+FIXTURE_VARIANT_ADD(unwind, fuse_legacy_fault_exit) {
+	.backend = BACKEND_FUSE, .prepare = false, .mode = FAULT,
+	.stage = EXIT,
+};
+
+/* Through backing_file_mmap: overlayfs or FUSE passthrough. */
+static bool stacked(const FIXTURE_VARIANT(unwind) *variant)
+{
+	return variant->backend == BACKEND_OVERLAY ||
+	       variant->backend == BACKEND_FUSE;
+}
+
 FIXTURE_SETUP(unwind)
 {
 	const char *lacks = variant->prepare ?
@@ -339,7 +398,7 @@ FIXTURE_SETUP(unwind)
 
 	if (lacks)
 		SKIP(return, "%s", lacks);
-	if (variant->backend == BACKEND_OVERLAY &&
+	if (stacked(variant) &&
 	    skip_without_stacked_prepare(_metadata, variant->prepare))
 		return;
 	testbed_setup(_metadata, &self->tb, variant->backend, variant->prepare,
@@ -362,7 +421,7 @@ FIXTURE_TEARDOWN(unwind)
 static int want_errno(const FIXTURE_VARIANT(unwind) *variant)
 {
 	if (variant->stage == MAPPED && variant->override &&
-	    variant->backend != BACKEND_OVERLAY)
+	    !stacked(variant))
 		return variant->override;
 	return EIO;
 }
@@ -380,13 +439,13 @@ static int want_mapped(const FIXTURE_VARIANT(unwind) *variant)
  * (driver/common.c:mmapdemo_legacy_attach).  After ->mapped,
  * mmap_action_finish do_munmap()s the new VMA (mm/vma.c:remove_vma ->
  * vma_close: ->close once, vm_private_data NULL, as mm/util.c:
- * call_vma_mapped stores it only on success).  Through overlayfs the outer
- * __mmap_new_file_vma unwinds it as any .mmap failure: dummy vm_ops, no
- * ->close, even after ->mapped put ours on the VMA.
+ * call_vma_mapped stores it only on success).  Through overlayfs or FUSE
+ * the outer __mmap_new_file_vma unwinds it as any .mmap failure: dummy
+ * vm_ops, no ->close, even after ->mapped put ours on the VMA.
  */
 static int want_close(const FIXTURE_VARIANT(unwind) *variant)
 {
-	return variant->stage == MAPPED && variant->backend != BACKEND_OVERLAY;
+	return variant->stage == MAPPED && !stacked(variant);
 }
 
 /* Hook calls (legacy) or ->mapped calls (prepare) that get no ->close. */
@@ -618,8 +677,8 @@ TEST_F(unwind, failure_behind_a_merge)
 	void *p;
 	int err;
 
-	if (variant->backend == BACKEND_OVERLAY)
-		SKIP(return, "overlay mappings never merge (stacked.c: no_merge)");
+	if (stacked(variant))
+		SKIP(return, "stacked mappings never merge (stacked.c: no_merge)");
 	base = reserve(4 * psz);
 	ASSERT_NE(MAP_FAILED, base);
 	b = (unsigned long)base;
