@@ -220,10 +220,15 @@ TEST_F(stacked, exec)
 	a = target_stats(&tb->t);
 	EXPECT_EQ(0, run_binary(bin, argv_true));
 	b = target_stats(&tb->t);
-	/* fs/binfmt_elf.c:elf_load through ovl_mmap: one hook per segment */
+	/*
+	 * fs/binfmt_elf.c:elf_load -> elf_map -> vm_mmap through ovl_mmap or
+	 * fuse_file_mmap: one hook per segment
+	 */
 	EXPECT_EQ(loads, DELTA(a, b, hook_calls));
 	EXPECT_EQ(variant->prepare ? loads * tb->state : 0,
 		  DELTA(a, b, mapped_calls));
+	/* the process exited: every VMA closed, every object freed */
+	EXPECT_EQ(loads + DELTA(a, b, vm_open), DELTA(a, b, vm_close));
 	EXPECT_EQ(a.live_objects, b.live_objects);
 }
 
