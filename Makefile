@@ -219,6 +219,21 @@ readme: demo ## make demo, then copy its tables and the last make check's API ta
 	} >$(BUILD)/api.txt
 	scripts/readme-table api $(BUILD)/api.txt
 
+# make stress: userspace-tests/stress.c alone, far longer than in make
+# check and with a new seed each time (STRESS_SEED to replay one; a failing
+# step prints the whole command).  STRESS_VARIANT: chardev or fs only;
+# STRESS_TRACE=1 prints every step.
+.PHONY: stress
+STRESS_STEPS ?= 50000
+stress: all ## differential stress of the twins: STRESS_STEPS (default 50000) per
+##                 variant, a new seed unless STRESS_SEED; see userspace-tests/stress.c
+	@seed='$(STRESS_SEED)'; \
+	[ -n "$$seed" ] || seed=0x$$(od -An -N8 -tx8 /dev/urandom | tr -d ' \n'); \
+	echo "stress: seed $$seed, $(STRESS_STEPS) steps per variant, kernel $(KNAME)"; \
+	$(VMRUN) --out $(OUT)/stress --timeout $$((600 + $(STRESS_STEPS) / 10)) $(VMRUN_FLAGS) -- \
+		env STRESS_SEED=$$seed STRESS_STEPS=$(STRESS_STEPS) STRESS_TRACE=$(or $(STRESS_TRACE),0) \
+		/tests/stress $(if $(STRESS_VARIANT),-r stress.$(STRESS_VARIANT).differential)
+
 # modules_install runs in the chroot (the kernel's kbuild tools need it),
 # into a staging tree.  With INSTALL_MOD_PATH that tree is copied there
 # whole, as modules_install would do; without it only the module goes into
