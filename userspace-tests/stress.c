@@ -26,8 +26,9 @@
  *    flags come after the kernel's only merge attempt).  The two layouts
  *    are then the same ranges with the same offsets and VmFlags, cut at
  *    more (or other) places, and only inside FLAGS ranges ("dc");
- *  - MREMAP_SPLIT: so an mremap() whose old range is one VMA in one twin
- *    and several (all FLAGS) in the other may succeed in one twin only;
+ *  - MREMAP_SPLIT: so an mremap() whose old range (less the tail a shrink
+ *    drops first) is one VMA in one twin and several, all FLAGS, in the
+ *    other may succeed in one twin only;
  *  - ARMED_MERGED: a legacy mmap() that the kernel merges into its
  *    neighbour never reaches .mmap, so a failure armed for it does not
  *    fire (the prepare hook runs for every mmap);
@@ -1016,8 +1017,11 @@ static int documented(FIXTURE_DATA(stress) *self, const struct op *op,
 	    op->off + op->len > self->pages && !DELTA(p, injected))
 		return DOC_PAST_END_MERGED;
 	if (op->type == OP_MREMAP) {
-		a = flags_vmas_in(&self->prev[0], op->addr, op->addr + op->len);
-		b = flags_vmas_in(&self->prev[1], op->addr, op->addr + op->len);
+		/* what is kept and moved: a shrink drops the tail first */
+		long end = op->addr + (op->new_len < op->len ? op->new_len : op->len);
+
+		a = flags_vmas_in(&self->prev[0], op->addr, end);
+		b = flags_vmas_in(&self->prev[1], op->addr, end);
 		if (a > 0 && b > 0 && a != b)
 			return DOC_MREMAP_SPLIT;
 	}
