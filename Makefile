@@ -263,6 +263,45 @@ readme: demo ## make demo, then copy its tables and the last make check's API ta
 	  echo; scripts/api-table $(foreach l,$(API_LOGS),$(word 1,$(subst ., ,$(notdir $(l:/vm/output.log=)))).$(word 2,$(subst ., ,$(notdir $(l:/vm/output.log=))))=$(l)); \
 	} >$(BUILD)/api.txt
 	scripts/readme-table api $(BUILD)/api.txt
+	if [ -f $(BUILD)/bench/readme.md ]; then scripts/readme-table bench $(BUILD)/bench/readme.md; fi
+
+# make stress: userspace-tests/stress.c alone, far longer than in make
+# check and with a new seed each time (STRESS_SEED to replay one; a failing
+# step prints the whole command).  STRESS_VARIANT: chardev or fs only;
+# STRESS_TRACE=1 prints every step.
+.PHONY: stress
+STRESS_STEPS ?= 50000
+stress: all ## differential stress of the twins: STRESS_STEPS (default 50000) per
+##                 variant, a new seed unless STRESS_SEED; see userspace-tests/stress.c
+	@seed='$(STRESS_SEED)'; \
+	[ -n "$$seed" ] || seed=0x$$(od -An -N8 -tx8 /dev/urandom | tr -d ' \n'); \
+	echo "stress: seed $$seed, $(STRESS_STEPS) steps per variant, kernel $(KNAME)"; \
+	$(VMRUN) --out $(OUT)/stress --timeout $$((600 + $(STRESS_STEPS) / 10)) $(VMRUN_FLAGS) -- \
+		env STRESS_SEED=$$seed STRESS_STEPS=$(STRESS_STEPS) STRESS_TRACE=$(or $(STRESS_TRACE),0) \
+		/tests/stress $(if $(STRESS_VARIANT),-r stress.$(STRESS_VARIANT).differential)
+
+# make bench: userspace-tests/bench.c in the guest of each kernel of
+# BENCH_KERNELS (default: the newest and 6.18; MATRIX= or KVER= choose
+# others), one after the other - two guests at a time would time each
+# other - with the module loaded with pages=1024; BENCH_ARGS go to bench
+# (-r ROUNDS, -s ops|count|maps).  Then scripts/bench-report writes
+# build/bench/KVER.md, the plots build/bench/KVER-*.svg (gnuplot, installed
+# with apt when missing) and build/bench/readme.md, the first two kernels
+# side by side, which make readme copies into README.md.
+.PHONY: bench bench-kernel
+BENCH_KERNELS := $(if $(filter command line environment,$(origin MATRIX)),$(MATRIX),$(if \
+	$(KVER)$(OWN_KERNEL),$(K),newest 6.18))
+bench: ## time the twins against each other and the kernel's floors on
+##                 BENCH_KERNELS (default newest 6.18); tables and plots in build/bench/
+	@mkdir -p $(BUILD)/bench && rm -f $(BUILD)/bench/logs
+	@for k in $(BENCH_KERNELS); do \
+		$(MAKE) --no-print-directory bench-kernel KVER=$$k || exit 1; \
+	done
+	@scripts/bench-report --out $(BUILD)/bench $$(cat $(BUILD)/bench/logs)
+bench-kernel: all
+	$(VMRUN) --out $(OUT)/bench --module-args pages=1024 $(VMRUN_FLAGS) -- \
+		/tests/bench $(BENCH_ARGS)
+	@echo $(OUT)/bench/output.log >>$(BUILD)/bench/logs
 
 # modules_install runs in the chroot (the kernel's kbuild tools need it),
 # into a staging tree.  With INSTALL_MOD_PATH that tree is copied there
