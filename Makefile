@@ -271,7 +271,7 @@ readme: demo ## make demo, then copy its tables and the last make check's API ta
 # STRESS_TRACE=1 prints every step.
 .PHONY: stress
 STRESS_STEPS ?= 50000
-stress: all ## differential stress of the twins: STRESS_STEPS (default 50000) per
+stress: kit ## differential stress of the twins: STRESS_STEPS (default 50000) per
 ##                 variant, a new seed unless STRESS_SEED; see userspace-tests/stress.c
 	@seed='$(STRESS_SEED)'; \
 	[ -n "$$seed" ] || seed=0x$$(od -An -N8 -tx8 /dev/urandom | tr -d ' \n'); \
@@ -298,7 +298,7 @@ bench: ## time the twins against each other and the kernel's floors on
 		$(MAKE) --no-print-directory bench-kernel KVER=$$k || exit 1; \
 	done
 	@scripts/bench-report --out $(BUILD)/bench $$(cat $(BUILD)/bench/logs)
-bench-kernel: all
+bench-kernel: kit
 	$(VMRUN) --out $(OUT)/bench --module-args pages=1024 $(VMRUN_FLAGS) -- \
 		/tests/bench $(BENCH_ARGS)
 	@echo $(OUT)/bench/output.log >>$(BUILD)/bench/logs
