@@ -294,10 +294,11 @@ BENCH_KERNELS := $(if $(filter command line environment,$(origin MATRIX)),$(MATR
 bench: ## time the twins against each other and the kernel's floors on
 ##                 BENCH_KERNELS (default newest 6.18); tables and plots in build/bench/
 	@mkdir -p $(BUILD)/bench && rm -f $(BUILD)/bench/logs
-	@for k in $(BENCH_KERNELS); do \
+	@v=$$(git describe --always --dirty 2>/dev/null || echo unknown); \
+	for k in $(BENCH_KERNELS); do \
 		$(MAKE) --no-print-directory bench-kernel KVER=$$k || exit 1; \
-	done
-	@scripts/bench-report --out $(BUILD)/bench $$(cat $(BUILD)/bench/logs)
+	done; \
+	scripts/bench-report --out $(BUILD)/bench --version "$$v" $$(cat $(BUILD)/bench/logs)
 bench-kernel: kit
 	$(VMRUN) --out $(OUT)/bench --module-args pages=1024 $(VMRUN_FLAGS) -- \
 		/tests/bench $(BENCH_ARGS)
