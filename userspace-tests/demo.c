@@ -20,18 +20,29 @@
  * again with error_override -EAGAIN).  "before the hook" is
  * mmap_at_rlimit() of a replacement that grows the mapping by one page,
  * with a HOOK_ENTRY failure armed; "adjacent mmap that merges" arms it
- * between the two mmaps of map_pair(); "via overlayfs": the file through
- * an overlay with the filesystem twin as lower layer (target_open_armed:
- * armed on the lower mount's root), PROT_READ (opened read-only, so that
- * it is not copied up).  unwind.c asserts every value, on each backend.
+ * between the two mmaps of map_pair().  The stacked callers, whose .mmap
+ * maps the twin's file with fs/backing-file.c:backing_file_mmap (armed on
+ * the lower mount's root, target_open_armed): "via overlayfs", the file
+ * through an overlay with the filesystem twin as lower layer, PROT_READ
+ * (opened read-only, so that it is not copied up); "via FUSE
+ * passthrough", the file through a FUSE mount served by fuse_server.c
+ * with FOPEN_PASSTHROUGH, PROT_READ | PROT_WRITE (no copy-up), in FAULT
+ * mode only, the mode of unwind.c's fuse_ variants.  A stacked row this
+ * kernel cannot run says why instead of a result: no overlay, no FUSE
+ * passthrough (fuse_server.c's reason), or 6.16's ENODEV for a backing
+ * file with only .mmap_prepare.  The demo runs in a mount namespace of its
+ * own, as fixture.h runs a FUSE test.  unwind.c asserts every value, on
+ * each backend; stacked.c the ENODEV.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -152,6 +163,7 @@ static int mode_row(const struct twin *tw, __u32 mode)
 struct unwind {
 	int err;		/* errno of the failed mmap(), 0 if it worked */
 	int set_err;		/* errno of SET_FAIL, 0 if it was accepted */
+	char why[224];		/* why the backend cannot be had, or "" */
 	const char *old;	/* what is left of the old pages */
 	long close, leaked, injected;	/* counter deltas */
 };
@@ -239,7 +251,9 @@ static int merge_case(const struct target *t, __u32 mode, struct unwind *u)
 struct unwind_point {
 	const char *name;
 	__u32 stage;
-	bool rlimit, merge, overlay;
+	bool rlimit, merge;
+	/* BACKEND_OVERLAY or BACKEND_FUSE; BACKEND_DEV (0): the twin's own */
+	enum backend via;
 	unsigned int modes;	/* run in modes [0, modes) the twin has */
 };
 
@@ -252,16 +266,43 @@ static const struct unwind_point unwind_points[] = {
 	/* only FAULT merges in both twins */
 	{ .name = "HOOK_ENTRY, adjacent mmap that merges",
 	  .stage = MMAPDEMO_FAIL_HOOK_ENTRY, .merge = true, .modes = 1 },
-	/* the stacked caller: fs/overlayfs/file.c:ovl_mmap */
+	/*
+	 * The stacked callers: fs/overlayfs/file.c:ovl_mmap, and
+	 * fs/fuse/passthrough.c:fuse_passthrough_mmap in FAULT mode, as
+	 * unwind.c asserts it
+	 */
 	{ .name = "HOOK_ENTRY via overlayfs",
-	  .stage = MMAPDEMO_FAIL_HOOK_ENTRY, .overlay = true, .modes = 4 },
+	  .stage = MMAPDEMO_FAIL_HOOK_ENTRY, .via = BACKEND_OVERLAY, .modes = 4 },
+	{ .name = "HOOK_ENTRY via FUSE passthrough",
+	  .stage = MMAPDEMO_FAIL_HOOK_ENTRY, .via = BACKEND_FUSE, .modes = 1 },
 	{ .name = "HOOK_EXIT via overlayfs",
-	  .stage = MMAPDEMO_FAIL_HOOK_EXIT, .overlay = true, .modes = 4 },
+	  .stage = MMAPDEMO_FAIL_HOOK_EXIT, .via = BACKEND_OVERLAY, .modes = 4 },
+	{ .name = "HOOK_EXIT via FUSE passthrough",
+	  .stage = MMAPDEMO_FAIL_HOOK_EXIT, .via = BACKEND_FUSE, .modes = 1 },
 	{ .name = "MAPPED via overlayfs",
-	  .stage = MMAPDEMO_FAIL_MAPPED, .overlay = true, .modes = 4 },
+	  .stage = MMAPDEMO_FAIL_MAPPED, .via = BACKEND_OVERLAY, .modes = 4 },
+	{ .name = "MAPPED via FUSE passthrough",
+	  .stage = MMAPDEMO_FAIL_MAPPED, .via = BACKEND_FUSE, .modes = 1 },
 };
 
-/* One case on a fresh target: the point's backend is the twin's, or the overlay. */
+/*
+ * 6.16: fs/backing-file.c:backing_file_mmap refuses a backing file
+ * without f_op->mmap with -ENODEV, before any hook (stacked.c asserts it);
+ * 6.17 asks can_mmap_file().  Is that what u's mmap() met?
+ */
+static bool stacked_refused(const struct twin *tw,
+			    const struct unwind_point *pt,
+			    const struct unwind *u)
+{
+	return pt->via && tw->prepare && u->err == ENODEV &&
+	       !has_feature(MMAPDEMO_FEAT_STACKED_PREPARE);
+}
+
+/*
+ * One case on a fresh target: the point's backend is the twin's, or the
+ * stacked one.  0, also when the overlay or FUSE passthrough cannot be
+ * had here (u->why says why); -1 on error.
+ */
 static int unwind_case(const struct twin *tw, const struct unwind_point *pt,
 		       __u32 mode, int override, struct unwind *u)
 {
@@ -269,8 +310,19 @@ static int unwind_case(const struct twin *tw, const struct unwind_point *pt,
 	int ret;
 
 	memset(u, 0, sizeof(*u));
-	if (target_up(&t, pt->overlay ? BACKEND_OVERLAY : tw->backend,
-		      tw->prepare, module_pages()))
+	/* overlay.ko is loaded by vm-run --kmod */
+	if (pt->via == BACKEND_OVERLAY && !have_fs("overlay")) {
+		snprintf(u->why, sizeof(u->why),
+			 "not run: no overlay in /proc/filesystems");
+		return 0;
+	}
+	ret = target_up(&t, pt->via ?: tw->backend, tw->prepare,
+			module_pages());
+	if (ret > 0) {
+		snprintf(u->why, sizeof(u->why), "not run: %s", t.srv.why);
+		return 0;
+	}
+	if (ret)
 		return -1;
 	ret = pt->merge ? merge_case(&t, mode, u) :
 	      fixed_case(&t, mode, pt->stage, override, pt->rlimit, u);
@@ -292,6 +344,16 @@ static int unwind_cells(const struct twin *tw, __u32 mode,
 
 	if (unwind_case(tw, pt, mode, 0, &u))
 		return -1;
+	if (u.why[0]) {
+		snprintf(buf, size, "%s | - | - | - | - | - |", u.why);
+		return 0;
+	}
+	if (stacked_refused(tw, pt, &u)) {
+		snprintf(buf, size, "ENODEV: no can_mmap_file() (6.17), "
+			 "backing_file_mmap refuses a file without .mmap | "
+			 "- | - | - | - | - |");
+		return 0;
+	}
 	if (u.set_err) {
 		snprintf(buf, size, "SET_FAIL: %s | - | - | - | - | - |",
 			 strerrorname_np(u.set_err));
@@ -311,16 +373,17 @@ static int unwind_cells(const struct twin *tw, __u32 mode,
 
 static int unwind_table(void)
 {
-	bool overlay = have_fs("overlay");
-	char cells[4][256];
+	char cells[4][320];
 	unsigned int p, t, m, modes;
 	bool same;
 
 	printf("\nError unwind: a failure injected with MMAPDEMO_IOC_SET_FAIL (-EIO),\n"
 	       "a 2-page MAP_FIXED mmap over the middle of a 4-page anonymous mapping;\n"
 	       "\"adjacent mmap that merges\": the failure armed before the second of two adjacent mmaps of one fd;\n"
-	       "\"via overlayfs\": the file mapped through an overlay with the filesystem twin as lower layer,\n"
-	       "the failure armed on the lower mount's root for the overlay's open of the real file.\n\n");
+	       "\"via overlayfs\": the file mapped through an overlay with the filesystem twin as lower layer;\n"
+	       "\"via FUSE passthrough\": through a FUSE mount whose server opens it with FOPEN_PASSTHROUGH\n"
+	       "(mapped writable, FAULT only); the failure armed on the lower mount's root for the kernel's\n"
+	       "own open of the real file.\n\n");
 	printf("| failure point | twin | modes | errno | errno, override -EAGAIN | old pages | close called | state leaked | injected |\n");
 	printf("|---|---|---|---|---|---|---|---|---|\n");
 	for (p = 0; p < sizeof(unwind_points) / sizeof(unwind_points[0]); p++) {
@@ -328,9 +391,7 @@ static int unwind_table(void)
 			const struct unwind_point *pt = &unwind_points[p];
 			const struct twin *tw = &twins[t];
 
-			/* overlay.ko is loaded by vm-run --kmod */
-			if ((pt->overlay &&
-			     (tw->backend != BACKEND_FS || !overlay)) ||
+			if ((pt->via && tw->backend != BACKEND_FS) ||
 			    twin_lacks(tw, MMAPDEMO_MODE_FAULT))
 				continue;
 			modes = pt->modes < twin_modes(tw) ? pt->modes : twin_modes(tw);
@@ -357,6 +418,15 @@ int main(void)
 	struct utsname u;
 	unsigned int m, t;
 
+	/*
+	 * As fixture.h does for a FUSE test: what a demo that fails half-way
+	 * leaves mounted goes with its processes, and cannot pin the module.
+	 */
+	if (unshare(CLONE_NEWNS) ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
+		perror("mount namespace");
+		return 1;
+	}
 	uname(&u);
 	printf("Kernel %s, pages=%ld. Two adjacent MAP_SHARED mmaps of one fd,\n"
 	       "contiguous offsets, 2 pages each, every page touched, one munmap.\n"
