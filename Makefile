@@ -4,16 +4,26 @@
 # the targets and variables: it prints the "## " comments of this file.
 
 CACHE ?= /var/cache/mmapdemo
-MATRIX ?= 6.12 6.16 6.17 6.18 6.19 7.0 7.1 previous newest
+MATRIX ?= 6.12 6.16 6.17 6.18 6.19 7.0 7.1 previous newest debug
 BUILD := $(CURDIR)/build
 RESULTS := $(BUILD)/results
-K := $(or $(KVER),newest)
+K := $(or $(KERNEL),$(KVER),newest)
 
 # A kernel of your own (KDIR and/or KERNEL_IMAGE given) replaces the matrix.
 OWN_KERNEL := $(filter command line environment,$(origin KDIR) $(origin KERNEL_IMAGE))
-ifneq ($(KVER)$(OWN_KERNEL),)
+ifneq ($(KERNEL)$(KVER)$(OWN_KERNEL),)
 MATRIX := $(K)
 endif
+
+# KERNEL=debug is not a Debian build but one from Debian's source:
+# scripts/build-kernel with kernels/debug.config (KASAN, kmemleak, lockdep,
+# DEBUG_VM, fault injection) on the newest series, or SERIES, and the
+# patches: kernels/0001-localversion-mmapdemo.patch (the guest must show
+# the "-mmapdemo" it adds), then PATCHES, yours, in order.
+DEBUG_PATCHES := kernels/0001-localversion-mmapdemo.patch $(PATCHES)
+DEBUG_VERSION_MARK := -mmapdemo
+kernel_setup = $(if $(filter debug,$(1)),scripts/build-kernel --config kernels/debug.config \
+	$(if $(SERIES),--series $(SERIES)) $(addprefix --patch ,$(DEBUG_PATCHES)),scripts/setup)
 
 # Plain "make" (and "make modules", "make clean") is an ordinary out-of-tree
 # Kbuild build against KDIR, by default the running kernel's build tree: no
@@ -27,7 +37,7 @@ PLAIN_GOALS := all modules clean help
 ifneq ($(SETUP_MK),)
 include $(SETUP_MK)
 else ifneq ($(filter-out $(PLAIN_GOALS) check check-%,$(or $(MAKECMDGOALS),all)),)
-$(shell CACHE='$(CACHE)' KVER='$(K)' scripts/setup --env $(BUILD)/setup-$(K).mk >&2)
+$(shell CACHE='$(CACHE)' KVER='$(K)' $(call kernel_setup,$(K)) --env $(BUILD)/setup-$(K).mk >&2)
 ifneq ($(.SHELLSTATUS),0)
 $(error scripts/setup failed)
 endif
@@ -43,9 +53,15 @@ KERNEL_IMAGE ?= $(SETUP_KERNEL_IMAGE)
 KNAME := $(if $(OWN_KERNEL),own-kernel,$(SETUP_KVER))
 OUT := $(BUILD)/$(KNAME)
 
-# overlay.ko and the like fit only the Debian kernel they came with.
+# overlay.ko and the like fit only the Debian kernel they came with; the
+# guest must run the kernel set-up named.  A kernel of build-kernel's
+# (KERNEL_PATCHES set) has KASAN's shadow to fit and runs slower.
 ifeq ($(KERNEL_IMAGE),$(SETUP_KERNEL_IMAGE))
-VMRUN_KMODS := $(addprefix --kmod ,$(KMODS))
+VMRUN_KMODS := $(addprefix --kmod ,$(KMODS)) --expect-version $(SETUP_KVER)
+endif
+ifneq ($(filter KERNEL_PATCHES,$(.VARIABLES)),)
+VMRUN_KMODS += --memory 1024 --timeout 3000 $(if $(filter \
+	kernels/0001-localversion-mmapdemo.patch,$(KERNEL_PATCHES)),--expect-version $(DEBUG_VERSION_MARK))
 endif
 # docs/example's modules, built by the same Kbuild run, go to OUT/example;
 # vm-run puts that directory at /extra/example (userspace-tests/example.c).
@@ -172,7 +188,7 @@ check-locked:
 	echo $$? >$(BUILD)/.check.status
 
 check-setup-%:
-	@{ CACHE='$(CACHE)' KVER='$*' scripts/setup --env $(BUILD)/setup-$*.mk 2>&1; \
+	@{ CACHE='$(CACHE)' KVER='$*' $(call kernel_setup,$*) --env $(BUILD)/setup-$*.mk 2>&1; \
 	  echo $$? >$(RESULTS)/setup-$*.rc; } | tee $(RESULTS)/setup-$*.log >&2
 	@rc=$$(cat $(RESULTS)/setup-$*.rc); \
 	if [ "$$rc" = 0 ]; then \
@@ -335,8 +351,10 @@ clean: ## remove build/ and what an in-tree Kbuild build leaves
 		driver/conftest.h
 
 ## Variables: CACHE (default /var/cache/mmapdemo); MATRIX (default: 6.12 6.16
-## 6.17 6.18 6.19 7.0 7.1 previous newest); KVER (one kernel: an ABI such as
-## 7.3.4+deb13-amd64 or an alias: newest, previous, a series such as 6.12);
+## 6.17 6.18 6.19 7.0 7.1 previous newest debug); KVER or KERNEL (one kernel:
+## an ABI such as 7.3.4+deb13-amd64 or an alias: newest, previous, a series
+## such as 6.12, or debug: built from Debian's source by scripts/build-kernel
+## with kernels/debug.config, of SERIES (default the newest) with PATCHES);
 ## KDIR and KERNEL_IMAGE (your own kernel: a prepared build tree and its
 ## bzImage); VMRUN_FLAGS (passed to vm-run); CHECK_JOBS (kernels that check
 ## builds and boots at a time, default 2).
