@@ -166,11 +166,16 @@ void *reserve(size_t len)
 
 char *reserve_aligned(void)
 {
-	char *p = reserve(2 * PMD_SZ);
+	char *p = reserve(2 * PMD_SZ), *a;
 
 	if (p == MAP_FAILED)
 		return p;
-	return (char *)(((unsigned long)p + PMD_SZ - 1) & ~(PMD_SZ - 1));
+	a = (char *)(((unsigned long)p + PMD_SZ - 1) & ~(PMD_SZ - 1));
+	/* what lies around the aligned PMD_SZ goes */
+	if (a > p)
+		munmap(p, a - p);
+	munmap(a + PMD_SZ, p + PMD_SZ - a);
+	return a;
 }
 
 static int count_line(const char *line, unsigned long start,

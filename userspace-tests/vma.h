@@ -130,9 +130,11 @@ int twin_open(const char *dev, int flags, __u32 mode);
 void *reserve(size_t len);
 
 /*
- * A 2 MiB-aligned PROT_NONE reservation of at least 2 MiB (PMD_SZ), so
- * that a mapping at its start sees the fault-around of a whole PMD: its
- * start, or MAP_FAILED.
+ * A 2 MiB-aligned PROT_NONE reservation of 2 MiB (PMD_SZ), so that a
+ * mapping at its start sees the fault-around of a whole PMD, and that
+ * once it is unmapped whole no VMA is left in that PMD's range: munmap
+ * frees the page table (mm/memory.c:free_pgtables), and the next mapping
+ * there allocates one.  Its start, or MAP_FAILED.
  */
 #define PMD_SZ		(2UL << 20)
 char *reserve_aligned(void);
