@@ -274,7 +274,7 @@ demo: kit ## boot the kernel under QEMU and print the twins side by side
 # per-generation table made from the logs of the last make check, and the
 # fail-nth table from FAILNTH_LOG, the guest log of a kernel that has
 # CONFIG_FAULT_INJECTION (a make check of the debug kernel), if it has one.
-FAILNTH_LOG ?= $(BUILD)/own-kernel/vm/output.log
+FAILNTH_LOG ?= $(firstword $(wildcard $(BUILD)/*-mmapdemo-debug/vm/output.log) $(BUILD)/own-kernel/vm/output.log)
 API_LOGS = $(filter-out $(BUILD)/6.12.%,$(sort $(wildcard $(BUILD)/*+deb*/vm/output.log)))
 readme: demo ## make demo, then copy its tables, the last make check's API table and
 ##                 the fail-nth table of FAILNTH_LOG (if it has one) into README.md
