@@ -293,9 +293,8 @@ FIXTURE_SETUP(failnth)
 	self->nth = open(FAIL_NTH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->nth);
 	/* only what the sweep makes the kernel say */
-	self->kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	self->kmsg = kmsg_open();
 	ASSERT_LE(0, self->kmsg);
-	ASSERT_LE(0, lseek(self->kmsg, 0, SEEK_END));
 }
 
 FIXTURE_TEARDOWN(failnth)
@@ -395,33 +394,14 @@ static void check_data(FIXTURE_DATA(failnth) *self, char *why, size_t size)
  * object" (when scanned), refcount_t its own; "INFO:" is hung tasks and
  * RCU stalls.
  */
+/* The first report logged since the last look (vma.c:kmsg_report). */
 static void kernel_reports(FIXTURE_DATA(failnth) *self, char *why, size_t size)
 {
-	static const char *const bad[] = {
-		"BUG:", "WARNING:", "kernel BUG", "unreferenced object",
-		"refcount_t", "INFO:", "Oops", "general protection",
-		"Call Trace", "Kernel panic",
-	};
-	char rec[1024];
-	unsigned int i;
-	ssize_t n;
+	char line[160];
 
-	for (;;) {
-		n = read(self->kmsg, rec, sizeof(rec) - 1);
-		if (n < 0 && errno == EPIPE)	/* overwritten: read on */
-			continue;
-		if (n <= 0)
-			return;
-		rec[n] = '\0';
-		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-			char *msg = strchr(rec, ';');
-
-			if (!why[0] && strstr(rec, bad[i])) {
-				rec[strcspn(rec, "\n")] = '\0';
-				snprintf(why, size, "kernel: %.140s", msg ? msg + 1 : rec);
-			}
-		}
-	}
+	while (kmsg_report(self->kmsg, line, sizeof(line)))
+		if (!why[0])
+			snprintf(why, size, "kernel: %.140s", line);
 }
 
 /* A scenario: its set-up, its one call, and what may come of it. */

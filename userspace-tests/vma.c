@@ -220,6 +220,48 @@ int map_count(void)
 	return map_count_in(0, ~0UL);
 }
 
+int kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0 && lseek(fd, 0, SEEK_END) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+bool kmsg_report(int fd, char *line, size_t size)
+{
+	static const char * const bad[] = {
+		"BUG:", "WARNING:", "kernel BUG", "unreferenced object",
+		"refcount_t", "INFO:", "Oops", "general protection",
+		"Call Trace", "Kernel panic",
+	};
+	char rec[2048], *msg;
+	unsigned int i;
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)	/* overwritten: read on */
+			continue;
+		if (n <= 0)
+			return false;
+		rec[n] = '\0';
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			if (!strstr(rec, bad[i]))
+				continue;
+			/* "LEVEL,SEQ,TIME,FLAGS;MESSAGE\n" */
+			msg = strchr(rec, ';');
+			msg = msg ? msg + 1 : rec;
+			msg[strcspn(msg, "\n")] = '\0';
+			snprintf(line, size, "%s", msg);
+			return true;
+		}
+	}
+}
+
 long sysctl_read(const char *path)
 {
 	FILE *f = fopen(path, "r");

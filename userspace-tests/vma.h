@@ -150,6 +150,17 @@ int map_count(void);
 /* Same, only the VMAs that intersect [start, end). */
 int map_count_in(unsigned long start, unsigned long end);
 
+/* /dev/kmsg, non-blocking, positioned at its end: what is logged from now on. */
+int kmsg_open(void);
+
+/*
+ * The next record read from fd (kmsg_open) that is a kernel report -
+ * the patterns scripts/vm-run fails a run on: KASAN's "BUG:", lockdep,
+ * DEBUG_VM, refcount_t, a kmemleak leak...  Its text goes to line; false
+ * when no report is left to read.
+ */
+bool kmsg_report(int fd, char *line, size_t size);
+
 /* "sysctl" read and write of an integer under /proc/sys; -1 on error. */
 long sysctl_read(const char *path);
 int sysctl_write(const char *path, long val);
