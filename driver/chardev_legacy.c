@@ -62,7 +62,7 @@ static int chardev_legacy_mmap(struct file *file, struct vm_area_struct *vma)
 	if (err)
 		return err;	/* the kernel zaps what was mapped */
 	/* last, when nothing else can fail: no ->close after a failed .mmap */
-	return mmapdemo_legacy_attach(file, vma);	/* state.c */
+	return mmapdemo_legacy_attach(file, vma);
 }
 
 /*

@@ -88,39 +88,35 @@ static inline void mmapdemo_sb_dontcache(struct super_block *sb)
 
 /*
  * inode_operations->mkdir returns a dentry (6.15; NULL: the one passed
- * in) and ->create lost its "bool excl" (7.3).  These define NAME with
- * this kernel's signature around FN, written the old way: an int result,
- * no excl.
+ * in) and ->create lost its "bool excl" (7.3).  The filesystem twins
+ * write both the old way (fs_common.c: an int result, no excl); these
+ * give them this kernel's signature.
  */
+int mmapdemo_fs_do_mkdir(struct mnt_idmap *idmap, struct inode *dir,
+			 struct dentry *dentry, umode_t mode);
+int mmapdemo_fs_do_create(struct mnt_idmap *idmap, struct inode *dir,
+			  struct dentry *dentry, umode_t mode);
+
 #ifdef HAVE_IOP_MKDIR_DENTRY
-#define MMAPDEMO_IOP_MKDIR(name, fn)					\
-static struct dentry *name(struct mnt_idmap *idmap, struct inode *dir,	\
-			   struct dentry *dentry, umode_t mode)		\
-{									\
-	return ERR_PTR(fn(idmap, dir, dentry, mode));			\
+static inline struct dentry *mmapdemo_iop_mkdir(struct mnt_idmap *idmap,
+						struct inode *dir,
+						struct dentry *dentry,
+						umode_t mode)
+{
+	return ERR_PTR(mmapdemo_fs_do_mkdir(idmap, dir, dentry, mode));
 }
 #else
-#define MMAPDEMO_IOP_MKDIR(name, fn)					\
-static int name(struct mnt_idmap *idmap, struct inode *dir,		\
-		struct dentry *dentry, umode_t mode)			\
-{									\
-	return fn(idmap, dir, dentry, mode);				\
-}
+#define mmapdemo_iop_mkdir	mmapdemo_fs_do_mkdir
 #endif
 
 #ifdef HAVE_IOP_CREATE_NO_EXCL
-#define MMAPDEMO_IOP_CREATE(name, fn)					\
-static int name(struct mnt_idmap *idmap, struct inode *dir,		\
-		struct dentry *dentry, umode_t mode)			\
-{									\
-	return fn(idmap, dir, dentry, mode);				\
-}
+#define mmapdemo_iop_create	mmapdemo_fs_do_create
 #else
-#define MMAPDEMO_IOP_CREATE(name, fn)					\
-static int name(struct mnt_idmap *idmap, struct inode *dir,		\
-		struct dentry *dentry, umode_t mode, bool excl)		\
-{									\
-	return fn(idmap, dir, dentry, mode);				\
+static inline int mmapdemo_iop_create(struct mnt_idmap *idmap,
+				      struct inode *dir, struct dentry *dentry,
+				      umode_t mode, bool excl)
+{
+	return mmapdemo_fs_do_create(idmap, dir, dentry, mode);
 }
 #endif
 

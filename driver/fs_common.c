@@ -194,8 +194,8 @@ static int mmapdemo_fs_mknod(struct mnt_idmap *idmap, struct inode *dir,
 	return 0;
 }
 
-static int mmapdemo_fs_do_mkdir(struct mnt_idmap *idmap, struct inode *dir,
-				struct dentry *dentry, umode_t mode)
+int mmapdemo_fs_do_mkdir(struct mnt_idmap *idmap, struct inode *dir,
+			 struct dentry *dentry, umode_t mode)
 {
 	int err = mmapdemo_fs_mknod(idmap, dir, dentry, mode | S_IFDIR, 0);
 
@@ -204,15 +204,11 @@ static int mmapdemo_fs_do_mkdir(struct mnt_idmap *idmap, struct inode *dir,
 	return err;
 }
 
-MMAPDEMO_IOP_MKDIR(mmapdemo_fs_mkdir, mmapdemo_fs_do_mkdir)
-
-static int mmapdemo_fs_do_create(struct mnt_idmap *idmap, struct inode *dir,
-				 struct dentry *dentry, umode_t mode)
+int mmapdemo_fs_do_create(struct mnt_idmap *idmap, struct inode *dir,
+			  struct dentry *dentry, umode_t mode)
 {
 	return mmapdemo_fs_mknod(idmap, dir, dentry, mode | S_IFREG, 0);
 }
-
-MMAPDEMO_IOP_CREATE(mmapdemo_fs_create, mmapdemo_fs_do_create)
 
 static int mmapdemo_fs_symlink(struct mnt_idmap *idmap, struct inode *dir,
 			       struct dentry *dentry, const char *symname)
@@ -237,12 +233,12 @@ static int mmapdemo_fs_symlink(struct mnt_idmap *idmap, struct inode *dir,
 }
 
 static const struct inode_operations mmapdemo_fs_dir_inode_operations = {
-	.create		= mmapdemo_fs_create,
+	.create		= mmapdemo_iop_create,
 	.lookup		= simple_lookup,
 	.link		= simple_link,
 	.unlink		= simple_unlink,
 	.symlink	= mmapdemo_fs_symlink,
-	.mkdir		= mmapdemo_fs_mkdir,
+	.mkdir		= mmapdemo_iop_mkdir,
 	.rmdir		= simple_rmdir,
 	.mknod		= mmapdemo_fs_mknod,
 	.rename		= simple_rename,

@@ -5,11 +5,12 @@
  * The hook is generic_file_mmap_prepare() (6.17, mm/filemap.c: -ENOEXEC
  * without ->read_folio, file_accessed(), the generic filemap vm_ops; its
  * shim for 6.16 in compat.h), then our own vm_ops, which count and call
- * the same filemap functions.  As for the character device, the hook runs for every mmap() - also one that
- * the kernel then merges into a neighbour - so the per-mapping state is
- * attached in vm_ops->mapped, called only for a new VMA: the same
- * ->mapped and the same two state shapes as the character device's
- * (state.c; which kernels orphan the PER_VMA shape: chardev_prepare.c).
+ * the same filemap functions.  As for the character device, the hook runs
+ * for every mmap() - also one that the kernel then merges into a
+ * neighbour - so the per-mapping state is attached in vm_ops->mapped,
+ * called only for a new VMA: the same ->mapped and the same two state
+ * shapes as the character device's (state.c; which kernels orphan the
+ * PER_VMA shape: chardev_prepare.c).
  * The vm_ops, with ->mapped from 7.1, are in prepare_vm_ops*.c.
  *
  * A stacked filesystem (overlayfs) maps these files through its own

@@ -200,24 +200,25 @@ void mmapdemo_watch_track(struct mmapdemo_twin *twin, struct mmapdemo_map *map)
 }
 
 /*
- * Run @drop, which drops one reference on @map (->close, or a hook's late
- * error path); if that is the last, take the object off the list first.
- * Every drop is made under the lock, so that the reference read here is
- * the one @drop drops.  Taking one needs no lock: the last reference of a
- * VMA being closed cannot be copied meanwhile (->open copies a VMA of the
- * same mm, under the same mmap lock).
+ * ->close of every twin: drop @vma's reference (state.c), and if it is the
+ * last on a PER_VMA object, take the object off the list first.  Every
+ * drop is made under the lock, so that the reference read here is the one
+ * dropped.  Taking one needs no lock: the last reference of a VMA being
+ * closed cannot be copied meanwhile (->open copies a VMA of the same mm,
+ * under the same mmap lock).
  */
-static void mmapdemo_watch_drop(struct mmapdemo_twin *twin,
-				struct mmapdemo_map *map,
-				struct vm_area_struct *vma,
-				void (*drop)(struct vm_area_struct *vma))
+void mmapdemo_watch_vm_close(struct vm_area_struct *vma)
 {
+	struct mmapdemo_twin *twin = mmapdemo_file_twin(vma->vm_file);
+	struct mmapdemo_map *map = mmapdemo_vma_map(vma);
+
+	mmapdemo_count(twin, MMAPDEMO_VM_CLOSE);
 	mutex_lock(&twin->watch.lock);
 	if (map && refcount_read(&map->refs) == 1) {
 		list_del(&map->node);
 		atomic64_dec(&twin->watch.counters[MMAPDEMO_LIVE_OBJECTS]);
 	}
-	drop(vma);
+	mmapdemo_vm_close(vma);
 	mutex_unlock(&twin->watch.lock);
 }
 
@@ -291,15 +292,6 @@ void mmapdemo_watch_vm_open(struct vm_area_struct *vma)
 {
 	mmapdemo_count(mmapdemo_file_twin(vma->vm_file), MMAPDEMO_VM_OPEN);
 	mmapdemo_vm_open(vma);
-}
-
-void mmapdemo_watch_vm_close(struct vm_area_struct *vma)
-{
-	struct mmapdemo_twin *twin = mmapdemo_file_twin(vma->vm_file);
-
-	mmapdemo_count(twin, MMAPDEMO_VM_CLOSE);
-	mmapdemo_watch_drop(twin, mmapdemo_vma_map(vma), vma,
-			    mmapdemo_vm_close);
 }
 
 vm_fault_t mmapdemo_watch_vm_fault(struct vm_fault *vmf)

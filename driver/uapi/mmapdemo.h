@@ -129,7 +129,7 @@ struct mmapdemo_fail {
  * MMAPDEMO_STATE_SHARED.  Without it the prepare twins keep none
  * (mapped_calls and live_objects stay 0), and MAPPED and SHARED get
  * -EOPNOTSUPP: no callback can attach state to a new VMA there.  (6.19 to
- * 7.0 do call desc->action.success_hook once per new VMA - /dev/zero uses
+ * 7.1 do call desc->action.success_hook once per new VMA - /dev/zero uses
  * it, 6.19.14:drivers/char/mem.c:507-516 - but with a const VMA.)
  */
 #define MMAPDEMO_FEAT_VM_OPS_MAPPED	0x80U
