@@ -63,8 +63,9 @@ ifneq ($(filter KERNEL_PATCHES,$(.VARIABLES)),)
 VMRUN_KMODS += --memory 1024 --timeout 3000 $(if $(filter \
 	kernels/0001-localversion-mmapdemo.patch,$(KERNEL_PATCHES)),--expect-version $(DEBUG_VERSION_MARK))
 endif
-# docs/example's modules, built by the same Kbuild run, go to OUT/example;
-# vm-run puts that directory at /extra/example (userspace-tests/example.c).
+# The example drivers' modules (docs/example, examples/*), built by the same
+# Kbuild run, go to OUT/example; vm-run puts that directory at
+# /extra/example (userspace-tests/example.c, examples/*/test.c).
 VMRUN := scripts/vm-run --kernel $(KERNEL_IMAGE) --module $(OUT)/mmapdemo.ko \
 	$(VMRUN_KMODS) --add $(OUT)/example
 CHROOT := scripts/in-chroot $(ROOT) --bind $(CURDIR) --bind $(KSRC) \
@@ -75,6 +76,11 @@ TEST_CFLAGS := -static -O2 -g -Wall -Wextra -Wno-sign-compare -Werror -D_GNU_SOU
 TEST_LIB := userspace-tests/vma.c userspace-tests/scenario.c userspace-tests/fuse_server.c
 TEST_PROGS := $(filter-out $(TEST_LIB),$(wildcard userspace-tests/*.c))
 TEST_BINS := $(patsubst userspace-tests/%.c,$(BUILD)/tests/%,$(TEST_PROGS))
+# Each example's own test, examples/NAME/test.c, as /tests/example-NAME: it
+# stands alone (the kselftest harness only, no kit helper).
+EXAMPLE_TESTS := $(wildcard examples/*/test.c)
+EXAMPLE_CFLAGS := -static -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -I $(KSRC)/tools/testing/selftests
+TEST_BINS += $(patsubst examples/%/test.c,$(BUILD)/tests/example-%,$(EXAMPLE_TESTS))
 
 .PHONY: all modules kit module tests check check-locked check-run check-tests check-lint check-lint-run \
 	check-kernel demo readme failnth-md lint install dkms-check clean help
@@ -101,9 +107,9 @@ endef
 # Kbuild takes seconds even with nothing to do (the probes rerun), so make
 # calls it only when a source, the kernel's build tree or the stamp of the
 # command and the list of sources is newer than the module.
-module_sources = $(shell cd $(1) 2>/dev/null && find Kbuild driver docs/example -type f \
-	\( -name Kbuild -o -name Makefile -o -name '*.[ch]' -o -name '*.sh' \) \
-	! -name '*.mod.c' ! -path driver/conftest.h 2>/dev/null | LC_ALL=C sort)
+module_sources = $(shell cd $(1) 2>/dev/null && find Kbuild driver docs/example examples -type f \
+	\( -name Kbuild -o -name Kbuild.inc -o -name Makefile -o -name '*.[ch]' -o -name '*.sh' \) \
+	! -name '*.mod.c' ! -path driver/conftest.h ! -path 'examples/*/test.c' 2>/dev/null | LC_ALL=C sort)
 MODULE_SRCS := $(call module_sources,.)
 KOBJ := $(OUT)/src
 KBUILD := make -C $(KDIR) M=$(KOBJ) W=1
@@ -119,13 +125,17 @@ $(OUT)/mmapdemo.ko: $(MODULE_SRCS) $(OUT)/kbuild.stamp \
 	@cp -a --parents $(MODULE_SRCS) $(KOBJ)/
 	$(CHROOT) $(KBUILD) modules
 	rm -rf $(OUT)/example && mkdir -p $(OUT)/example && \
-		cp $(KOBJ)/docs/example/*.ko $(OUT)/example/
+		find $(KOBJ)/docs $(KOBJ)/examples -name '*.ko' 2>/dev/null | \
+		xargs -r cp -t $(OUT)/example/
 	cp $(KOBJ)/mmapdemo.ko $@
 
 tests: $(TEST_BINS) $(BUILD)/tests/run-all ## the test programs alone
 $(BUILD)/tests/%: userspace-tests/%.c $(TEST_LIB) $(wildcard userspace-tests/*.h) driver/uapi/mmapdemo.h
 	@mkdir -p $(@D)
 	$(CHROOT) gcc-14 $(TEST_CFLAGS) -o $@ $(filter %.c,$^)
+$(BUILD)/tests/example-%: examples/%/test.c
+	@mkdir -p $(@D)
+	$(CHROOT) gcc-14 $(EXAMPLE_CFLAGS) -o $@ $<
 $(BUILD)/tests/run-all: userspace-tests/run-all
 	@mkdir -p $(@D)
 	install -m 755 $< $@
