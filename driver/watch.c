@@ -227,8 +227,9 @@ void mmapdemo_watch_vm_close(struct vm_area_struct *vma)
  * every VMA is gone, so anything left was dropped by the kernel.  6.12's
  * retry merge does that (mm/mmap.c:__mmap_region frees the VMA that .mmap
  * set up with vm_area_free(), which calls no ->close), and so does a merge
- * that overwrites a neighbour's vm_private_data (6.16 to 7.1, and 7.2
- * before its 7.2.10 stable update: mm/vma.c:__mmap_region).
+ * that overwrites a neighbour's vm_private_data (7.1, and 7.2 before
+ * its 7.2.10 stable update: mm/vma.c:__mmap_region; 6.16 to 7.0 overwrite
+ * too, but have no ->mapped and no object to lose).
  * live_objects shows those objects until here.
  */
 void mmapdemo_watch_reap(struct mmapdemo_twin *twin)
