@@ -12,38 +12,25 @@
  * filled (mm/vma.c:__mmap_new_file_vma -> unmap_region).
  *
  * Flags set here are set after the kernel's only merge attempt
- * (mm/vma.c:__mmap_region; 6.12's mm/mmap.c:mmap_region still tried
+ * (mm/vma.c:__mmap_region; 6.12's mm/mmap.c:__mmap_region still tried
  * again), so from 6.16 on a FLAGS mapping does not merge at mmap time.
+ * REMAP's flags (VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP) are set
+ * by remap_pfn_range() itself (7.3: remap_pfn_range_prepare_vma(),
+ * 7.3.4:mm/memory.c:3305).
  */
-#include "internal.h"
 #include "watch.h"
-
-/*
- * The end of both legacy hooks, when nothing else can fail: attach a
- * fresh state object to the VMA.  Shared with fs_legacy.c.
- */
-int mmapdemo_legacy_attach(struct file *file, struct vm_area_struct *vma)
-{
-	struct mmapdemo_map *map;
-
-	map = mmapdemo_map_alloc(mmapdemo_file_twin(file));
-	if (!map)
-		return -ENOMEM;
-	vma->vm_private_data = map;
-	return 0;
-}
 
 /* FAULT, FLAGS, PAGES: a PAGES VMA zapped by MADV_DONTNEED refaults. */
 static const struct vm_operations_struct chardev_legacy_vm_ops = {
-	.open	= mmapdemo_vm_open,
-	.close	= mmapdemo_vm_close,
-	.fault	= mmapdemo_vm_fault,
+	.open	= mmapdemo_watch_vm_open,
+	.close	= mmapdemo_watch_vm_close,
+	.fault	= mmapdemo_watch_vm_fault,
 };
 
 /* REMAP: every PTE is set at mmap time; nothing to fault in. */
 static const struct vm_operations_struct chardev_legacy_remap_vm_ops = {
-	.open	= mmapdemo_vm_open,
-	.close	= mmapdemo_vm_close,
+	.open	= mmapdemo_watch_vm_open,
+	.close	= mmapdemo_watch_vm_close,
 };
 
 static int chardev_legacy_mmap(struct file *file, struct vm_area_struct *vma)
@@ -64,12 +51,12 @@ static int chardev_legacy_mmap(struct file *file, struct vm_area_struct *vma)
 	case MMAPDEMO_MODE_REMAP:
 		vma->vm_ops = &chardev_legacy_remap_vm_ops;
 		err = remap_pfn_range(vma, vma->vm_start,
-				      twin->pfn + vma->vm_pgoff,
+				      twin->dev.pfn + vma->vm_pgoff,
 				      vma->vm_end - vma->vm_start,
 				      vma->vm_page_prot);
 		break;
 	case MMAPDEMO_MODE_PAGES:
-		err = vm_map_pages(vma, twin->pages, twin->nr_pages);
+		err = vm_map_pages(vma, twin->dev.pages, twin->dev.nr_pages);
 		break;
 	}
 	if (err)
@@ -92,7 +79,7 @@ const struct file_operations mmapdemo_chardev_legacy_fops = {
 	.owner		= THIS_MODULE,
 	.open		= mmapdemo_open,
 	.release	= mmapdemo_release,
-	.unlocked_ioctl	= mmapdemo_ioctl,
+	.unlocked_ioctl	= mmapdemo_watch_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.mmap		= chardev_legacy_mmap_watched,
 };

@@ -1,28 +1,135 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The .mmap_prepare API of the newest kernels, given to the older series
- * that have the hook (6.16 and later) wherever it can be given there, so
- * that the twins are written once, against the newest API.
+ * The kit's shims: how one source builds on every kernel of the matrix.
  *
- * Each block below is keyed by one compile probe of driver/conftest.sh,
- * never by a version number.  What a series cannot do from .mmap_prepare
- * at all is not emulated here: mmapdemo_features() (internal.h) says so,
- * and the ioctls refuse such a request with -EOPNOTSUPP before any hook
- * runs.
- *
- * Only built where f_op->mmap_prepare exists (Kbuild).
+ * Not for copying.  A driver for one kernel calls that kernel's API
+ * directly; these shims exist only because the kit's twins are written
+ * once for 6.12 to 7.3.  Every shim carries the kit's prefix (mmapdemo_,
+ * MMAPDEMO_): a name without it is the kernel's own.  Each block is keyed
+ * by one compile probe of driver/conftest.sh, never by a version number,
+ * and no shim stands in for something a kernel cannot do: where a series
+ * cannot map in a mode, Kbuild does not build that path (the REMAP and
+ * PAGES hooks, chardev_prepare_remap.c and chardev_prepare_pages.c), and
+ * where it has no vm_ops->mapped, the prepare twins' vm_ops come from
+ * prepare_vm_ops.c instead of prepare_vm_ops_mapped.c.
  */
 #ifndef _MMAPDEMO_COMPAT_H
 #define _MMAPDEMO_COMPAT_H
 
 #include <linux/args.h>
+#include <linux/dcache.h>
 #include <linux/fs.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
+#include <linux/slab.h>
+
+/* --- Every kernel ------------------------------------------------------ */
+
+/* The typed allocators (7.x), which checkpatch asks for; GFP_KERNEL. */
+#ifdef HAVE_KMALLOC_OBJ
+#define mmapdemo_kzalloc_obj(obj)	kzalloc_obj(obj)
+#define mmapdemo_kmalloc_obj(obj)	kmalloc_obj(obj)
+#define mmapdemo_kvmalloc_objs(obj, n)	kvmalloc_objs(obj, n)
+#else
+#define mmapdemo_kzalloc_obj(obj)	kzalloc(sizeof(obj), GFP_KERNEL)
+#define mmapdemo_kmalloc_obj(obj)	kmalloc(sizeof(obj), GFP_KERNEL)
+#define mmapdemo_kvmalloc_objs(obj, n)	kvmalloc_array(n, sizeof(obj), GFP_KERNEL)
+#endif
 
 /*
- * VMA_*_BIT, the bit numbers of the VMA flags (6.19).  Before them only
- * the VM_* masks exist; the bit number of a one-bit mask is its log2.
+ * The filesystem twins' VFS calls, in the pattern of fs/ramfs/inode.c,
+ * which moved under them.
+ *
+ * Pin the dentry of a new inode of an in-memory filesystem:
+ * d_make_persistent(); before it, d_instantiate() and an extra dget(),
+ * which kill_litter_super() drops (mmapdemo_kill_sb).
+ */
+static inline void mmapdemo_d_make_persistent(struct dentry *dentry,
+					      struct inode *inode)
+{
+#ifdef HAVE_D_MAKE_PERSISTENT
+	d_make_persistent(dentry, inode);
+#else
+	d_instantiate(dentry, inode);
+	dget(dentry);
+#endif
+}
+
+static inline void mmapdemo_kill_sb(struct super_block *sb)
+{
+#ifdef HAVE_D_MAKE_PERSISTENT
+	kill_anon_super(sb);
+#else
+	kill_litter_super(sb);	/* drops the dget() of every new dentry */
+#endif
+}
+
+/*
+ * Unused dentries are not kept: super_block->s_d_flags = DCACHE_DONTCACHE
+ * where it exists (fs/ramfs/inode.c); before it, simple_dentry_operations
+ * for every dentry, which fs/libfs.c:simple_lookup gives each dentry when
+ * the super block has none.
+ */
+static inline void mmapdemo_sb_dontcache(struct super_block *sb)
+{
+#ifdef HAVE_SB_D_FLAGS
+	sb->s_d_flags = DCACHE_DONTCACHE;
+#else
+	sb->s_d_op = &simple_dentry_operations;
+#endif
+}
+
+/* super_operations->drop_inode: inode_just_drop, before generic_delete_inode. */
+#ifdef HAVE_INODE_JUST_DROP
+#define mmapdemo_inode_just_drop	inode_just_drop
+#else
+#define mmapdemo_inode_just_drop	generic_delete_inode
+#endif
+
+/*
+ * inode_operations->mkdir returns a dentry (6.15; NULL: the one passed
+ * in) and ->create lost its "bool excl" (7.3).  The filesystem twins
+ * write both the old way (fs_common.c: an int result, no excl); these
+ * give them this kernel's signature.
+ */
+int mmapdemo_fs_do_mkdir(struct mnt_idmap *idmap, struct inode *dir,
+			 struct dentry *dentry, umode_t mode);
+int mmapdemo_fs_do_create(struct mnt_idmap *idmap, struct inode *dir,
+			  struct dentry *dentry, umode_t mode);
+
+#ifdef HAVE_IOP_MKDIR_DENTRY
+static inline struct dentry *mmapdemo_iop_mkdir(struct mnt_idmap *idmap,
+						struct inode *dir,
+						struct dentry *dentry,
+						umode_t mode)
+{
+	return ERR_PTR(mmapdemo_fs_do_mkdir(idmap, dir, dentry, mode));
+}
+#else
+#define mmapdemo_iop_mkdir	mmapdemo_fs_do_mkdir
+#endif
+
+#ifdef HAVE_IOP_CREATE_NO_EXCL
+#define mmapdemo_iop_create	mmapdemo_fs_do_create
+#else
+static inline int mmapdemo_iop_create(struct mnt_idmap *idmap,
+				      struct inode *dir, struct dentry *dentry,
+				      umode_t mode, bool excl)
+{
+	return mmapdemo_fs_do_create(idmap, dir, dentry, mode);
+}
+#endif
+
+/* --- The .mmap_prepare API (6.16 and later) ---------------------------- */
+
+#ifdef HAVE_FOP_MMAP_PREPARE
+
+/*
+ * VMA_*_BIT, the bit numbers of the VMA flags (6.19: DECLARE_VMA_BIT in
+ * include/linux/mm.h).  Before them only the VM_* masks exist; the bit
+ * number of a one-bit mask is its log2, the value the kernel later gives
+ * these names.  The kernel's own names, so that the hooks name the flags
+ * as 6.19 and later do.
  */
 #ifndef HAVE_VMA_FLAG_BITS
 #define VMA_DONTCOPY_BIT	ilog2(VM_DONTCOPY)
@@ -31,117 +138,75 @@
 #endif
 
 /*
- * vma_desc_set_flags() and vma_desc_test() (7.0, 7.1): desc->vma_flags,
- * a bitmap set by bit number.  6.16 to 6.19 have desc->vm_flags, a mask.
+ * Set VMA flags in the description, given as any number of VMA_*_BIT:
+ * vma_desc_set_flags() (7.0: desc->vma_flags, a bitmap).  6.16 to 6.18
+ * have desc->vm_flags, a mask; 6.19 has both, a union of vm_flags and
+ * vma_flags (6.19.14:include/linux/mm_types.h:878-881), and no helper.
+ * As the kernel's mk_vma_flags() does, the bits come in a compound
+ * literal, so that any number of them can be given.
  */
-#ifndef HAVE_VMA_DESC_SET_FLAGS
-#define __mmapdemo_mask_1(a)		BIT((__force int)(a))
-#define __mmapdemo_mask_2(a, b)		(BIT((__force int)(a)) | \
-					 BIT((__force int)(b)))
-#define vma_desc_set_flags(desc, ...)					\
-	((desc)->vm_flags |=						\
-	 CONCATENATE(__mmapdemo_mask_, COUNT_ARGS(__VA_ARGS__))(__VA_ARGS__))
-#endif
-
-#ifndef HAVE_VMA_DESC_TEST
 #ifdef HAVE_VMA_DESC_SET_FLAGS
-/* 7.0: vma_desc_test_flags() tests "any of" (bitmap_intersects) */
-#define vma_desc_test(desc, bit)	vma_desc_test_flags(desc, bit)
+#define mmapdemo_desc_set_flags(desc, ...)	\
+	vma_desc_set_flags(desc, __VA_ARGS__)
 #else
-#define vma_desc_test(desc, bit)	\
-	(!!((desc)->vm_flags & BIT((__force int)(bit))))
-#endif
-#endif
-
-/* vma_desc_pages() (6.19). */
-#ifndef HAVE_VMA_DESC_PAGES
-static inline unsigned long vma_desc_pages(const struct vm_area_desc *desc)
+static __always_inline vm_flags_t mmapdemo_vm_flags(size_t n, const int *bits)
 {
-	return (desc->end - desc->start) >> PAGE_SHIFT;
+	vm_flags_t flags = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		flags |= BIT(bits[i]);
+	return flags;
 }
+
+#define mmapdemo_desc_set_flags(desc, ...)				\
+	((desc)->vm_flags |= mmapdemo_vm_flags(COUNT_ARGS(__VA_ARGS__),	\
+		(const int []){ __VA_ARGS__ }))
 #endif
 
 /*
- * generic_file_mmap_prepare() (6.17), what 6.16's generic_file_mmap()
+ * Test one VMA flag of the description: vma_desc_test() (7.1); 7.0 has
+ * only vma_desc_test_flags(), "any of" (bitmap_intersects), the same for
+ * one bit; before 7.0, desc->vm_flags.
+ */
+#if defined(HAVE_VMA_DESC_TEST)
+#define mmapdemo_desc_test(desc, bit)	vma_desc_test(desc, bit)
+#elif defined(HAVE_VMA_DESC_SET_FLAGS)
+#define mmapdemo_desc_test(desc, bit)	vma_desc_test_flags(desc, bit)
+#else
+#define mmapdemo_desc_test(desc, bit)	\
+	(!!((desc)->vm_flags & BIT((__force int)(bit))))
+#endif
+
+/* Pages the mapping spans: vma_desc_pages() (6.19). */
+static inline unsigned long mmapdemo_desc_pages(const struct vm_area_desc *desc)
+{
+#ifdef HAVE_VMA_DESC_PAGES
+	return vma_desc_pages(desc);
+#else
+	return (desc->end - desc->start) >> PAGE_SHIFT;
+#endif
+}
+
+/*
+ * generic_file_mmap_prepare() (6.17); on 6.16 what its generic_file_mmap()
  * (mm/filemap.c) does to a VMA, done to the description.  The caller sets
  * its own vm_ops (generic_file_vm_ops is not exported).
  */
-#ifndef HAVE_GENERIC_FILE_MMAP_PREPARE
-static inline int generic_file_mmap_prepare(struct vm_area_desc *desc)
+static inline int mmapdemo_generic_file_mmap_prepare(struct vm_area_desc *desc)
 {
+#ifdef HAVE_GENERIC_FILE_MMAP_PREPARE
+	return generic_file_mmap_prepare(desc);
+#else
 	struct file *file = desc->file;
 
 	if (!file->f_mapping->a_ops->read_folio)
 		return -ENOEXEC;
 	file_accessed(file);
 	return 0;
-}
 #endif
-
-/*
- * mmap actions (6.19: remap; 7.1: map kernel pages).  Without them a
- * .mmap_prepare driver cannot fill page tables at mmap time: there is no
- * VMA yet and nothing of the driver's runs after one exists.  REMAP and
- * PAGES are refused by mmapdemo_set_mode() (-EOPNOTSUPP) on such a kernel,
- * so these are never reached; they exist so that the hooks compile.
- */
-#ifndef HAVE_MMAP_ACTION
-static inline void mmap_action_remap_full(struct vm_area_desc *desc,
-					  unsigned long start_pfn)
-{
-}
-#endif
-#ifndef HAVE_MMAP_ACTION_MAP_KERNEL_PAGES
-static inline void mmap_action_map_kernel_pages_full(struct vm_area_desc *desc,
-						     struct page **pages)
-{
-}
-#endif
-
-/*
- * vm_operations_struct->mapped (7.1), called once a new VMA exists: the
- * only place a .mmap_prepare driver can allocate per-mapping state.
- * Before it, the hook may be followed by a merge into a neighbour or by a
- * failure, and nothing of the driver's runs once per new VMA: the prepare
- * twins then keep no per-mapping state at all.
- */
-#ifdef HAVE_VM_OPS_MAPPED
-#define MMAPDEMO_VM_OPS_MAPPED(fn)	.mapped = (fn),
-#else
-#define MMAPDEMO_VM_OPS_MAPPED(fn)
-#endif
-
-/*
- * Replace the error of a failing action or ->mapped: 7.2 has
- * action.error_override, 6.19 to 7.1 have action.error_hook, a function
- * that gets the error and returns its replacement.  A hook cannot know
- * the override a file asked for, so there only -EAGAIN, the one the
- * kernel's own drivers/char/mem.c:mmap_filter_error returns, is offered
- * (mmapdemo_prepare_has_override() says which).  6.16 to 6.18 have no actions at all.
- */
-#if defined(HAVE_MMAP_ACTION_ERROR_OVERRIDE)
-static inline void mmapdemo_desc_error_override(struct vm_area_desc *desc,
-						int err)
-{
-	desc->action.error_override = err;
-}
-#elif defined(HAVE_MMAP_ACTION_ERROR_HOOK)
-static inline int mmapdemo_error_eagain(int err)
-{
-	return -EAGAIN;
 }
 
-static inline void mmapdemo_desc_error_override(struct vm_area_desc *desc,
-						int err)
-{
-	if (err == -EAGAIN)
-		desc->action.error_hook = mmapdemo_error_eagain;
-}
-#else
-static inline void mmapdemo_desc_error_override(struct vm_area_desc *desc,
-						int err)
-{
-}
-#endif
+#endif /* HAVE_FOP_MMAP_PREPARE */
 
 #endif /* _MMAPDEMO_COMPAT_H */

@@ -22,7 +22,6 @@
 #include <linux/security.h>
 #include <linux/seq_file.h>
 
-#include "internal.h"
 #include "watch.h"
 
 #define MMAPDEMOFS_MAGIC	0x6d6d6673	/* "mmfs" */
@@ -61,6 +60,7 @@ int mmapdemo_fs_open(struct inode *inode, struct file *file)
 	mf = file->private_data;
 	spin_lock(&fsi->lock);
 	mf->mode = fsi->defaults.mode;
+	mf->state = fsi->defaults.state;
 	mf->fail = fsi->defaults.fail;
 	spin_unlock(&fsi->lock);
 	return 0;
@@ -81,13 +81,15 @@ static long mmapdemo_fs_dir_ioctl(struct file *file, unsigned int cmd,
 	spin_lock_init(&mf.fail_lock);
 	spin_lock(&fsi->lock);
 	mf.mode = fsi->defaults.mode;
+	mf.state = fsi->defaults.state;
 	mf.fail = fsi->defaults.fail;
 	spin_unlock(&fsi->lock);
-	ret = mmapdemo_file_ioctl(&mf, cmd, arg);
+	ret = mmapdemo_watch_file_ioctl(&mf, cmd, arg);
 	if (ret)
 		return ret;
 	spin_lock(&fsi->lock);
 	fsi->defaults.mode = mf.mode;
+	fsi->defaults.state = mf.state;
 	fsi->defaults.fail = mf.fail;
 	spin_unlock(&fsi->lock);
 	return 0;
@@ -105,7 +107,7 @@ static const struct file_operations mmapdemo_fs_dir_operations = {
 	.compat_ioctl	= compat_ptr_ioctl,
 };
 
-/* --- vm_operations: the generic filemap ones, counted ------------------ */
+/* --- vm_operations: the generic filemap ones, counted (the kit's) ------ */
 
 vm_fault_t mmapdemo_fs_fault(struct vm_fault *vmf)
 {
@@ -172,17 +174,6 @@ static struct inode *mmapdemo_fs_get_inode(struct super_block *sb,
 	return inode;
 }
 
-/* Pin the dentry of a new inode: it lives only in memory. */
-static void mmapdemo_fs_instantiate(struct dentry *dentry, struct inode *inode)
-{
-#ifdef HAVE_D_MAKE_PERSISTENT
-	d_make_persistent(dentry, inode);
-#else
-	d_instantiate(dentry, inode);
-	dget(dentry);
-#endif
-}
-
 static int mmapdemo_fs_mknod(struct mnt_idmap *idmap, struct inode *dir,
 			     struct dentry *dentry, umode_t mode, dev_t dev)
 {
@@ -198,13 +189,13 @@ static int mmapdemo_fs_mknod(struct mnt_idmap *idmap, struct inode *dir,
 		iput(inode);
 		return err;
 	}
-	mmapdemo_fs_instantiate(dentry, inode);
+	mmapdemo_d_make_persistent(dentry, inode);
 	inode_set_mtime_to_ts(dir, inode_set_ctime_current(dir));
 	return 0;
 }
 
-static int mmapdemo_fs_do_mkdir(struct mnt_idmap *idmap, struct inode *dir,
-				struct dentry *dentry, umode_t mode)
+int mmapdemo_fs_do_mkdir(struct mnt_idmap *idmap, struct inode *dir,
+			 struct dentry *dentry, umode_t mode)
 {
 	int err = mmapdemo_fs_mknod(idmap, dir, dentry, mode | S_IFDIR, 0);
 
@@ -213,24 +204,8 @@ static int mmapdemo_fs_do_mkdir(struct mnt_idmap *idmap, struct inode *dir,
 	return err;
 }
 
-#ifdef HAVE_IOP_MKDIR_DENTRY
-static struct dentry *mmapdemo_fs_mkdir(struct mnt_idmap *idmap,
-					struct inode *dir,
-					struct dentry *dentry, umode_t mode)
-{
-	return ERR_PTR(mmapdemo_fs_do_mkdir(idmap, dir, dentry, mode));
-}
-#else
-#define mmapdemo_fs_mkdir mmapdemo_fs_do_mkdir
-#endif
-
-#ifdef HAVE_IOP_CREATE_NO_EXCL
-static int mmapdemo_fs_create(struct mnt_idmap *idmap, struct inode *dir,
-			      struct dentry *dentry, umode_t mode)
-#else
-static int mmapdemo_fs_create(struct mnt_idmap *idmap, struct inode *dir,
-			      struct dentry *dentry, umode_t mode, bool excl)
-#endif
+int mmapdemo_fs_do_create(struct mnt_idmap *idmap, struct inode *dir,
+			  struct dentry *dentry, umode_t mode)
 {
 	return mmapdemo_fs_mknod(idmap, dir, dentry, mode | S_IFREG, 0);
 }
@@ -252,18 +227,18 @@ static int mmapdemo_fs_symlink(struct mnt_idmap *idmap, struct inode *dir,
 		iput(inode);
 		return err;
 	}
-	mmapdemo_fs_instantiate(dentry, inode);
+	mmapdemo_d_make_persistent(dentry, inode);
 	inode_set_mtime_to_ts(dir, inode_set_ctime_current(dir));
 	return 0;
 }
 
 static const struct inode_operations mmapdemo_fs_dir_inode_operations = {
-	.create		= mmapdemo_fs_create,
+	.create		= mmapdemo_iop_create,
 	.lookup		= simple_lookup,
 	.link		= simple_link,
 	.unlink		= simple_unlink,
 	.symlink	= mmapdemo_fs_symlink,
-	.mkdir		= mmapdemo_fs_mkdir,
+	.mkdir		= mmapdemo_iop_mkdir,
 	.rmdir		= simple_rmdir,
 	.mknod		= mmapdemo_fs_mknod,
 	.rename		= simple_rename,
@@ -282,11 +257,7 @@ static int mmapdemo_fs_show_options(struct seq_file *m, struct dentry *root)
 
 static const struct super_operations mmapdemo_fs_super_operations = {
 	.statfs		= simple_statfs,
-#ifdef HAVE_INODE_JUST_DROP
-	.drop_inode	= inode_just_drop,
-#else
-	.drop_inode	= generic_delete_inode,
-#endif
+	.drop_inode	= mmapdemo_inode_just_drop,
 	.show_options	= mmapdemo_fs_show_options,
 };
 
@@ -335,10 +306,8 @@ static int mmapdemo_fs_fill_super(struct super_block *sb,
 	sb->s_blocksize_bits	= PAGE_SHIFT;
 	sb->s_magic		= MMAPDEMOFS_MAGIC;
 	sb->s_op		= &mmapdemo_fs_super_operations;
-#ifdef HAVE_SB_D_FLAGS
-	sb->s_d_flags		= DCACHE_DONTCACHE;
-#endif
 	sb->s_time_gran		= 1;
+	mmapdemo_sb_dontcache(sb);
 
 	inode = mmapdemo_fs_get_inode(sb, NULL, S_IFDIR | fsi->root_mode, 0);
 	sb->s_root = d_make_root(inode);
@@ -369,13 +338,14 @@ static int mmapdemo_fs_init_fs_context(struct fs_context *fc)
 					      type);
 	struct mmapdemo_fs_info *fsi;
 
-	fsi = kzalloc_obj(*fsi);
+	fsi = mmapdemo_kzalloc_obj(*fsi);
 	if (!fsi)
 		return -ENOMEM;
 	fsi->root_mode = MMAPDEMOFS_DEFAULT_MODE;
 	spin_lock_init(&fsi->lock);
 	fsi->defaults.twin = &fs->twin;
 	fsi->defaults.mode = MMAPDEMO_MODE_FAULT;
+	fsi->defaults.state = MMAPDEMO_STATE_PER_VMA;
 	fc->s_fs_info = fsi;
 	fc->ops = &mmapdemo_fs_context_ops;
 	return 0;
@@ -384,11 +354,7 @@ static int mmapdemo_fs_init_fs_context(struct fs_context *fc)
 static void mmapdemo_fs_kill_sb(struct super_block *sb)
 {
 	kfree(sb->s_fs_info);
-#ifdef HAVE_D_MAKE_PERSISTENT
-	kill_anon_super(sb);
-#else
-	kill_litter_super(sb);	/* drops the dget() of every new dentry */
-#endif
+	mmapdemo_kill_sb(sb);
 }
 
 /*
@@ -424,7 +390,7 @@ int mmapdemo_fs_register(struct dentry *debugfs)
 	int err, i;
 
 	for (i = 0; i < ARRAY_SIZE(mmapdemo_fs_types); i++) {
-		mmapdemo_twin_init(&mmapdemo_fs_types[i].twin);
+		mmapdemo_watch_init(&mmapdemo_fs_types[i].twin);
 		if (!mmapdemo_fs_types[i].fops)
 			continue;
 		err = register_filesystem(&mmapdemo_fs_types[i].type);
@@ -453,6 +419,6 @@ void mmapdemo_fs_unregister(void)
 		if (!mmapdemo_fs_types[i].fops)
 			continue;
 		unregister_filesystem(&mmapdemo_fs_types[i].type);
-		mmapdemo_twin_reap(&mmapdemo_fs_types[i].twin);
+		mmapdemo_watch_reap(&mmapdemo_fs_types[i].twin);
 	}
 }

@@ -10,12 +10,11 @@
  * .mmap the kernel never calls ->close.  Flags set here come after that
  * merge attempt, so a FLAGS mapping does not merge at mmap time.
  */
-#include "internal.h"
 #include "watch.h"
 
 static const struct vm_operations_struct fs_legacy_vm_ops = {
-	.open		= mmapdemo_vm_open,
-	.close		= mmapdemo_vm_close,
+	.open		= mmapdemo_watch_vm_open,
+	.close		= mmapdemo_watch_vm_close,
 	.fault		= mmapdemo_fs_fault,
 	.map_pages	= mmapdemo_fs_map_pages,
 	.page_mkwrite	= mmapdemo_fs_page_mkwrite,
@@ -31,7 +30,7 @@ static int fs_legacy_mmap(struct file *file, struct vm_area_struct *vma)
 	vma->vm_ops = &fs_legacy_vm_ops;
 	if (mmapdemo_file_mode(file) == MMAPDEMO_MODE_FLAGS)
 		vm_flags_set(vma, VM_DONTDUMP | VM_DONTCOPY);
-	/* last, when nothing else can fail: chardev_legacy.c */
+	/* last, when nothing else can fail (state.c) */
 	return mmapdemo_legacy_attach(file, vma);
 }
 
@@ -51,6 +50,6 @@ const struct file_operations mmapdemo_fs_legacy_fops = {
 	.splice_read	= filemap_splice_read,
 	.splice_write	= iter_file_splice_write,
 	.llseek		= generic_file_llseek,
-	.unlocked_ioctl	= mmapdemo_ioctl,
+	.unlocked_ioctl	= mmapdemo_watch_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 };

@@ -2,13 +2,16 @@
 /*
  * mmapdemofs_prepare: regular files mapped through .mmap_prepare.
  *
- * The hook is generic_file_mmap_prepare() (mm/filemap.c: -ENOEXEC without
- * ->read_folio, file_accessed(), the generic filemap vm_ops), then our
- * own vm_ops, which count and call the same filemap functions.  As for
- * the character device, the hook runs for every mmap() - also one that
- * the kernel then merges into a neighbour - so the per-mapping state is
- * allocated in vm_ops->mapped, called only for a new VMA; the same
- * ->mapped as the character device's (chardev_prepare.c).
+ * The hook is generic_file_mmap_prepare() (6.17, mm/filemap.c: -ENOEXEC
+ * without ->read_folio, file_accessed(), the generic filemap vm_ops; its
+ * shim for 6.16 in compat.h), then our own vm_ops, which count and call
+ * the same filemap functions.  As for the character device, the hook runs
+ * for every mmap() - also one that the kernel then merges into a
+ * neighbour - so the per-mapping state is attached in vm_ops->mapped,
+ * called only for a new VMA: the same ->mapped and the same two state
+ * shapes as the character device's (state.c; which kernels orphan the
+ * PER_VMA shape: chardev_prepare.c).
+ * The vm_ops, with ->mapped from 7.1, are in prepare_vm_ops*.c.
  *
  * A stacked filesystem (overlayfs) maps these files through its own
  * .mmap and vfs_mmap() -> compat_vma_mmap() (mm/util.c), which runs this
@@ -16,39 +19,20 @@
  * (fs/backing-file.c:backing_file_mmap wants f_op->mmap: -ENODEV), and so
  * does its execve (fs/binfmt_elf.c:load_elf_binary: -ENOEXEC).
  */
-#include "internal.h"
-#include "compat.h"
+#include "prepare.h"
 #include "watch.h"
-
-/* What the kit's vm_ops point at: counts and may inject (watch_prepare.c). */
-static int __maybe_unused fs_mapped_watched(unsigned long start,
-					    unsigned long end, pgoff_t pgoff,
-					    const struct file *file,
-					    void **vm_private_data)
-{
-	return mmapdemo_watch_mapped(start, end, pgoff, file, vm_private_data,
-				     mmapdemo_prepare_mapped);
-}
-
-static const struct vm_operations_struct fs_prepare_vm_ops = {
-	.open		= mmapdemo_vm_open,
-	.close		= mmapdemo_vm_close,
-	.fault		= mmapdemo_fs_fault,
-	.map_pages	= mmapdemo_fs_map_pages,
-	.page_mkwrite	= mmapdemo_fs_page_mkwrite,
-	MMAPDEMO_VM_OPS_MAPPED(fs_mapped_watched)
-};
 
 static int fs_mmap_prepare(struct vm_area_desc *desc)
 {
 	int err;
 
-	err = generic_file_mmap_prepare(desc);
+	err = mmapdemo_generic_file_mmap_prepare(desc);
 	if (err)
 		return err;
-	desc->vm_ops = &fs_prepare_vm_ops;
+	desc->vm_ops = &mmapdemo_fs_prepare_vm_ops;
+	desc->private_data = mmapdemo_file_state(desc->file);
 	if (mmapdemo_file_mode(desc->file) == MMAPDEMO_MODE_FLAGS)
-		vma_desc_set_flags(desc, VMA_DONTDUMP_BIT, VMA_DONTCOPY_BIT);
+		mmapdemo_desc_set_flags(desc, VMA_DONTDUMP_BIT, VMA_DONTCOPY_BIT);
 	return 0;
 }
 
@@ -68,6 +52,6 @@ const struct file_operations mmapdemo_fs_prepare_fops = {
 	.splice_read	= filemap_splice_read,
 	.splice_write	= iter_file_splice_write,
 	.llseek		= generic_file_llseek,
-	.unlocked_ioctl	= mmapdemo_ioctl,
+	.unlocked_ioctl	= mmapdemo_watch_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 };

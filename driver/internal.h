@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Plumbing shared by the twins: buffer, counters, per-mapping state and
- * the file operations that have nothing to do with mmap.
+ * What the twins share: what a driver has (device, buffer, open files,
+ * per-mapping state) and, apart, what the kit watches of it (watch.c).
  */
 #ifndef _MMAPDEMO_INTERNAL_H
 #define _MMAPDEMO_INTERNAL_H
@@ -10,18 +10,13 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
+#include <linux/mutex.h>
 #include <linux/refcount.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 
+#include "compat.h"
 #include "uapi/mmapdemo.h"
-
-/* Kernels without the typed allocators (GFP_KERNEL by default) */
-#ifndef HAVE_KMALLOC_OBJ
-#define kmalloc_obj(obj)	kmalloc(sizeof(obj), GFP_KERNEL)
-#define kzalloc_obj(obj)	kzalloc(sizeof(obj), GFP_KERNEL)
-#define kvmalloc_objs(obj, n)	kvmalloc_array(n, sizeof(obj), GFP_KERNEL)
-#endif
 
 /*
  * Where the kernel has f_op->mmap_prepare, Kbuild builds the .mmap_prepare
@@ -77,7 +72,10 @@ static inline u32 mmapdemo_features(void)
 	return features;
 }
 
-/* Can the prepare twins map in @mode on this kernel? */
+/*
+ * Can the prepare twins map in @mode on this kernel?  The same probes pick
+ * the files of the REMAP and PAGES hooks in Kbuild.
+ */
 static inline bool mmapdemo_prepare_has_mode(u32 mode)
 {
 	switch (mode) {
@@ -97,7 +95,7 @@ static inline bool mmapdemo_prepare_has_override(int err)
 
 	if (features & MMAPDEMO_FEAT_ERROR_OVERRIDE)
 		return true;
-	/* error_hook: one fixed function, compat.h */
+	/* error_hook: one fixed function (watch_prepare.c) */
 	return (features & MMAPDEMO_FEAT_ERROR_HOOK) && err == -EAGAIN;
 }
 
@@ -115,47 +113,63 @@ enum mmapdemo_counter {
 	MMAPDEMO_NR_COUNTERS
 };
 
+/* What a driver has: a device and the buffer it maps. */
+struct mmapdemo_dev {
+	struct miscdevice misc;
+	void *buf;			/* nr_pages * PAGE_SIZE bytes, zeroed */
+	unsigned long nr_pages;
+	unsigned long pfn;		/* first PFN of buf, for REMAP */
+	struct page **pages;		/* nr_pages entries, for PAGES */
+};
+
 /*
- * One twin: a device, its buffer and its counters; or a filesystem type
- * (pagecache set), whose files live in the page cache: no misc device and
- * no buffer, and only the FAULT and FLAGS modes.
+ * What the kit watches of a twin (watch.c): its counters, and every live
+ * per-mapping state object, so that it can show what the kernel orphans
+ * and still free it at module exit.  No driver has this.
+ */
+struct mmapdemo_watch {
+	atomic64_t counters[MMAPDEMO_NR_COUNTERS];
+	struct mutex lock;	/* protects maps, and each drop of a map's refs */
+	struct list_head maps;	/* struct mmapdemo_map, by its node */
+};
+
+/*
+ * One twin: a device and its buffer; or a filesystem type (pagecache
+ * set), whose files live in the page cache: no misc device and no buffer,
+ * and only the FAULT and FLAGS modes.
  */
 struct mmapdemo_twin {
 	const char *name;		/* its debugfs file */
 	bool prepare;			/* maps through .mmap_prepare */
 	bool pagecache;
-	struct miscdevice misc;
-	void *buf;			/* pages * PAGE_SIZE bytes, zeroed */
-	unsigned long nr_pages;
-	unsigned long pfn;		/* first PFN of buf, for REMAP */
-	struct page **pages;		/* nr_pages entries, for PAGES */
-	atomic64_t counters[MMAPDEMO_NR_COUNTERS];
-	spinlock_t maps_lock;		/* protects maps */
-	struct list_head maps;		/* live struct mmapdemo_map */
+	struct mmapdemo_dev dev;
+	struct mmapdemo_watch watch;
 };
 
-/* One open file: the mode its next mmap() uses, and its armed failure. */
+/*
+ * One open file: the mode and state shape its next mmap() uses.  In the
+ * SHARED shape (fs/afs/file.c's) this struct is the object the mappings
+ * share: each VMA holds one of its "maps" references.  The struct outlives
+ * them all, as each VMA holds a reference on the file (vm_file).
+ */
 struct mmapdemo_file {
 	struct mmapdemo_twin *twin;
 	u32 mode;
+	u32 state;			/* enum mmapdemo_state */
+	atomic_long_t maps;		/* SHARED: VMAs that refer to it */
+	/* what the kit watches (watch.c): the failure armed for this file */
 	spinlock_t fail_lock;		/* protects fail */
 	struct mmapdemo_fail fail;	/* stage MMAPDEMO_FAIL_NONE: none */
 };
 
-/* Per-mapping state, shared by the VMAs a split or fork makes of it. */
+/*
+ * Per-mapping state of the PER_VMA shape: one object per new VMA, shared
+ * by the VMAs a split or fork makes of it.
+ */
 struct mmapdemo_map {
-	refcount_t refs;
-	struct mmapdemo_twin *twin;
-	struct list_head node;		/* in twin->maps */
+	refcount_t refs;		/* the VMAs that refer to it */
+	struct list_head node;		/* the kit's: in mmapdemo_watch.maps */
 };
-
-extern const struct file_operations mmapdemo_chardev_legacy_fops;
-
-static inline void mmapdemo_count(struct mmapdemo_twin *twin,
-				  enum mmapdemo_counter c)
-{
-	atomic64_inc(&twin->counters[c]);
-}
 
 static inline struct mmapdemo_twin *mmapdemo_file_twin(const struct file *file)
 {
@@ -164,13 +178,6 @@ static inline struct mmapdemo_twin *mmapdemo_file_twin(const struct file *file)
 	return mf->twin;
 }
 
-int mmapdemo_file_open(struct file *file, struct mmapdemo_twin *twin);
-int mmapdemo_open(struct inode *inode, struct file *file);
-int mmapdemo_release(struct inode *inode, struct file *file);
-long mmapdemo_file_ioctl(struct mmapdemo_file *mf, unsigned int cmd,
-			 unsigned long arg);
-long mmapdemo_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
-
 static inline u32 mmapdemo_file_mode(const struct file *file)
 {
 	const struct mmapdemo_file *mf = file->private_data;
@@ -178,20 +185,29 @@ static inline u32 mmapdemo_file_mode(const struct file *file)
 	return READ_ONCE(mf->mode);
 }
 
+/* common.c: open files, the pattern's ioctls, the range check, ->fault */
+int mmapdemo_file_open(struct file *file, struct mmapdemo_twin *twin);
+int mmapdemo_open(struct inode *inode, struct file *file);
+int mmapdemo_release(struct inode *inode, struct file *file);
+long mmapdemo_file_ioctl(struct mmapdemo_file *mf, unsigned int cmd,
+			 unsigned long arg);
 int mmapdemo_check_request(const struct mmapdemo_twin *twin, u32 mode,
 			   pgoff_t pgoff, unsigned long nr_pages, bool shared);
-void mmapdemo_twin_init(struct mmapdemo_twin *twin);
-void mmapdemo_twin_reap(struct mmapdemo_twin *twin);
-struct mmapdemo_map *mmapdemo_map_alloc(struct mmapdemo_twin *twin);
+vm_fault_t mmapdemo_vm_fault(struct vm_fault *vmf);
+
+/* state.c: the per-mapping state, both shapes, for every twin */
+void *mmapdemo_file_state(const struct file *file);
+struct mmapdemo_map *mmapdemo_vma_map(const struct vm_area_struct *vma);
 void mmapdemo_map_put(struct mmapdemo_map *map);
-/* chardev_prepare.c, also fs_prepare.c's; chardev_legacy.c, also fs_legacy.c's */
-int mmapdemo_prepare_mapped(unsigned long start, unsigned long end,
-			    pgoff_t pgoff, const struct file *file,
-			    void **vm_private_data);
-int mmapdemo_legacy_attach(struct file *file, struct vm_area_struct *vma);
 void mmapdemo_vm_open(struct vm_area_struct *vma);
 void mmapdemo_vm_close(struct vm_area_struct *vma);
-vm_fault_t mmapdemo_vm_fault(struct vm_fault *vmf);
+int mmapdemo_vm_mapped(unsigned long start, unsigned long end,
+		       pgoff_t pgoff, const struct file *file,
+		       void **vm_private_data);
+int mmapdemo_legacy_attach(struct file *file, struct vm_area_struct *vma);
+
+/* The character device's file operations (chardev_*.c). */
+extern const struct file_operations mmapdemo_chardev_legacy_fops;
 
 /* The filesystem twins (fs_common.c, fs_prepare.c, fs_legacy.c). */
 extern const struct file_operations mmapdemo_fs_legacy_fops;

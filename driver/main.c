@@ -8,7 +8,6 @@
 #include <linux/gfp.h>
 #include <linux/module.h>
 
-#include "internal.h"
 #include "watch.h"
 
 static unsigned int pages = 64;
@@ -20,7 +19,7 @@ static struct mmapdemo_twin mmapdemo_twins[] = {
 	{
 		.name = "prepare",
 		.prepare = true,
-		.misc = {
+		.dev.misc = {
 			.minor	= MISC_DYNAMIC_MINOR,
 			.name	= "mmapdemo_prepare",
 			.fops	= MMAPDEMO_CHARDEV_PREPARE_FOPS,
@@ -28,7 +27,7 @@ static struct mmapdemo_twin mmapdemo_twins[] = {
 	},
 	{
 		.name = "legacy",
-		.misc = {
+		.dev.misc = {
 			.minor	= MISC_DYNAMIC_MINOR,
 			.name	= "mmapdemo_legacy",
 			.fops	= &mmapdemo_chardev_legacy_fops,
@@ -44,58 +43,58 @@ static struct dentry *mmapdemo_debugfs;
  * its own refcount, as ->fault and page insertion need.  The page array
  * is what vm_map_pages() and mmap_action_map_kernel_pages() take.
  */
-static int mmapdemo_buffer_alloc(struct mmapdemo_twin *twin)
+static int mmapdemo_buffer_alloc(struct mmapdemo_dev *dev)
 {
 	unsigned long i;
 
-	twin->nr_pages = pages;
-	twin->pages = kvmalloc_objs(*twin->pages, pages);
-	if (!twin->pages)
+	dev->nr_pages = pages;
+	dev->pages = mmapdemo_kvmalloc_objs(*dev->pages, pages);
+	if (!dev->pages)
 		return -ENOMEM;
-	twin->buf = alloc_pages_exact(pages * PAGE_SIZE,
-				      GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN);
-	if (!twin->buf) {
-		kvfree(twin->pages);
+	dev->buf = alloc_pages_exact(pages * PAGE_SIZE,
+				     GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN);
+	if (!dev->buf) {
+		kvfree(dev->pages);
 		return -ENOMEM;
 	}
 	for (i = 0; i < pages; i++)
-		twin->pages[i] = virt_to_page(twin->buf + i * PAGE_SIZE);
-	twin->pfn = page_to_pfn(twin->pages[0]);
+		dev->pages[i] = virt_to_page(dev->buf + i * PAGE_SIZE);
+	dev->pfn = page_to_pfn(dev->pages[0]);
 	return 0;
 }
 
-static void mmapdemo_buffer_free(struct mmapdemo_twin *twin)
+static void mmapdemo_buffer_free(struct mmapdemo_dev *dev)
 {
-	free_pages_exact(twin->buf, twin->nr_pages * PAGE_SIZE);
-	kvfree(twin->pages);
+	free_pages_exact(dev->buf, dev->nr_pages * PAGE_SIZE);
+	kvfree(dev->pages);
 }
 
 static void mmapdemo_twin_destroy(struct mmapdemo_twin *twin)
 {
-	if (!twin->misc.fops)
+	if (!twin->dev.misc.fops)
 		return;
-	misc_deregister(&twin->misc);
-	mmapdemo_twin_reap(twin);
-	mmapdemo_buffer_free(twin);
+	misc_deregister(&twin->dev.misc);
+	mmapdemo_watch_reap(twin);
+	mmapdemo_buffer_free(&twin->dev);
 }
 
 static int mmapdemo_twin_create(struct mmapdemo_twin *twin)
 {
 	int err;
 
-	if (!twin->misc.fops)
+	if (!twin->dev.misc.fops)
 		return 0;
-	mmapdemo_twin_init(twin);
-	err = mmapdemo_buffer_alloc(twin);
+	mmapdemo_watch_init(twin);
+	err = mmapdemo_buffer_alloc(&twin->dev);
 	if (err) {
 		pr_err("cannot allocate %u pages for %s\n",
-		       pages, twin->misc.name);
+		       pages, twin->dev.misc.name);
 		return err;
 	}
-	err = misc_register(&twin->misc);
+	err = misc_register(&twin->dev.misc);
 	if (err) {
-		pr_err("cannot register %s: %d\n", twin->misc.name, err);
-		mmapdemo_buffer_free(twin);
+		pr_err("cannot register %s: %d\n", twin->dev.misc.name, err);
+		mmapdemo_buffer_free(&twin->dev);
 		return err;
 	}
 	mmapdemo_debugfs_add(mmapdemo_debugfs, twin);

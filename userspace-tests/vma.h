@@ -60,12 +60,6 @@ static inline int kernel_retries_merge(void)
 	return !(mmapdemo_features() & MMAPDEMO_FEAT_MMAP_PREPARE);
 }
 
-/* A test of a prepare twin on a module that has none: SKIP it. */
-static inline int twin_missing(int prepare)
-{
-	return prepare && !(mmapdemo_features() & MMAPDEMO_FEAT_PREPARE_TWINS);
-}
-
 static inline int has_feature(unsigned int feat)
 {
 	return !!(mmapdemo_features() & feat);

@@ -124,10 +124,13 @@ struct mmapdemo_fail {
 /* desc->vma_flags and vma_desc_set_flags() [7.0] */
 #define MMAPDEMO_FEAT_VMA_FLAGS		0x40U
 /*
- * vm_ops->mapped() [7.1]: the prepare twins keep per-mapping state and
- * SET_FAIL accepts MMAPDEMO_FAIL_MAPPED.  Without it the prepare twins
- * keep none (mapped_calls and live_objects stay 0) and MAPPED gets
- * -EOPNOTSUPP.
+ * vm_ops->mapped() [7.1]: the prepare twins keep per-mapping state,
+ * SET_FAIL accepts MMAPDEMO_FAIL_MAPPED and SET_STATE accepts
+ * MMAPDEMO_STATE_SHARED.  Without it the prepare twins keep none
+ * (mapped_calls and live_objects stay 0), and MAPPED and SHARED get
+ * -EOPNOTSUPP: no callback can attach state to a new VMA there.  (6.19 to
+ * 7.1 do call desc->action.success_hook once per new VMA - /dev/zero uses
+ * it, 6.19.14:drivers/char/mem.c:507-516 - but with a const VMA.)
  */
 #define MMAPDEMO_FEAT_VM_OPS_MAPPED	0x80U
 /*
@@ -135,7 +138,56 @@ struct mmapdemo_fail {
  * prepare twins.  Without it SET_MODE refuses PAGES: -EOPNOTSUPP.
  */
 #define MMAPDEMO_FEAT_MAP_KERNEL_PAGES	0x100U
-/* action.error_override [7.2]: any override -511..-1. */
+/*
+ * action.error_override [7.2]: any override -511..-1.  Whether a failed
+ * hook's commit charge is given back, or a merged neighbour's
+ * vm_private_data kept, cannot be told from this bit: 7.2 got those fixes
+ * only with its stable updates 7.2.8 ("mm/vma: correctly unaccount on
+ * mmap_prepare() failure") and 7.2.10 ("mm/vma: predicate setting
+ * mmap_prepare VMA fields on new vma alloc"); measure them.
+ */
 #define MMAPDEMO_FEAT_ERROR_OVERRIDE	0x200U
+
+/*
+ * How the mappings of an open file keep their per-mapping state; the
+ * next mmap() on the file takes it (MMAPDEMO_IOC_SET_STATE).
+ *
+ * PER_VMA, the default: a new object for each new VMA, allocated by
+ * vm_ops->mapped (prepare twins, 7.1+) or at the end of .mmap (legacy),
+ * in vm_private_data.  Where the kernel writes a merged mmap's
+ * desc->private_data (NULL) over its neighbour's vm_private_data - 7.1
+ * and 7.2.0-7.2.9, mm/vma.c:__mmap_region - the neighbour's object is
+ * orphaned: live_objects keeps it until rmmod.
+ *
+ * SHARED, the shape of fs/afs/file.c: one object per open file, made by
+ * this ioctl; the prepare hook hands it over in desc->private_data and
+ * ->mapped only takes a reference on it (legacy: .mmap puts it in
+ * vm_private_data with a reference).  A merge writes the same object over
+ * the same object, so nothing is orphaned.  FAULT and FLAGS only: an
+ * action that fails after the VMA exists gets ->close called for a VMA
+ * ->mapped never saw, with desc->private_data in vm_private_data
+ * (mm/util.c:mmap_action_finish), and a reference taken in ->mapped
+ * cannot be told apart there.
+ */
+enum mmapdemo_state {
+	MMAPDEMO_STATE_PER_VMA,
+	MMAPDEMO_STATE_SHARED,
+};
+
+/*
+ * Set the state shape for later mmaps on this open file.  -EINVAL if
+ * unknown, or SHARED in mode REMAP or PAGES (and SET_MODE refuses REMAP
+ * and PAGES on a SHARED file), or with a MAPPED failure armed (a ->mapped
+ * that only takes a reference cannot fail; SET_FAIL refuses MAPPED on a
+ * SHARED file); -EOPNOTSUPP for SHARED on a prepare twin of a kernel
+ * without vm_ops->mapped (MMAPDEMO_FEAT_VM_OPS_MAPPED); -ENOMEM.
+ */
+#define MMAPDEMO_IOC_SET_STATE	_IOW(MMAPDEMO_IOC_MAGIC, 5, __u32)
+/*
+ * SHARED: how many VMAs hold a count on this open file's object now (0
+ * once all are unmapped, whatever the kernel merged); 0 on a PER_VMA file
+ * that was never SHARED.
+ */
+#define MMAPDEMO_IOC_GET_MAPS	_IOR(MMAPDEMO_IOC_MAGIC, 6, __s64)
 
 #endif /* _UAPI_MMAPDEMO_H */
