@@ -63,9 +63,10 @@ ifneq ($(filter KERNEL_PATCHES,$(.VARIABLES)),)
 VMRUN_KMODS += --memory 1024 --timeout 3000 $(if $(filter \
 	kernels/0001-localversion-mmapdemo.patch,$(KERNEL_PATCHES)),--expect-version $(DEBUG_VERSION_MARK))
 endif
-# The example drivers' modules (docs/example, examples/*), built by the same
-# Kbuild run, go to OUT/example; vm-run puts that directory at
-# /extra/example (userspace-tests/example.c, examples/*/test.c).
+# The example drivers' modules (examples/*), built by the same Kbuild run,
+# go to OUT/example with examples.txt, the list of those built and not
+# built (scripts/examples-built); vm-run puts that directory at
+# /extra/example, where examples/*/test.c find them.
 VMRUN := scripts/vm-run --kernel $(KERNEL_IMAGE) --module $(OUT)/mmapdemo.ko \
 	$(VMRUN_KMODS) --add $(OUT)/example
 CHROOT := scripts/in-chroot $(ROOT) --bind $(CURDIR) --bind $(KSRC) \
@@ -107,7 +108,7 @@ endef
 # Kbuild takes seconds even with nothing to do (the probes rerun), so make
 # calls it only when a source, the kernel's build tree or the stamp of the
 # command and the list of sources is newer than the module.
-module_sources = $(shell cd $(1) 2>/dev/null && find Kbuild driver docs/example examples -type f \
+module_sources = $(shell cd $(1) 2>/dev/null && find Kbuild driver examples -type f \
 	\( -name Kbuild -o -name Kbuild.inc -o -name Makefile -o -name '*.[ch]' -o -name '*.sh' \) \
 	! -name '*.mod.c' ! -path driver/conftest.h ! -path 'examples/*/test.c' 2>/dev/null | LC_ALL=C sort)
 MODULE_SRCS := $(call module_sources,.)
@@ -125,8 +126,9 @@ $(OUT)/mmapdemo.ko: $(MODULE_SRCS) $(OUT)/kbuild.stamp \
 	@cp -a --parents $(MODULE_SRCS) $(KOBJ)/
 	$(CHROOT) $(KBUILD) modules
 	rm -rf $(OUT)/example && mkdir -p $(OUT)/example && \
-		find $(KOBJ)/docs $(KOBJ)/examples -name '*.ko' 2>/dev/null | \
+		find $(KOBJ)/examples -name '*.ko' 2>/dev/null | \
 		xargs -r cp -t $(OUT)/example/
+	scripts/examples-built $(KOBJ) >$(OUT)/example/examples.txt
 	cp $(KOBJ)/mmapdemo.ko $@
 
 tests: $(TEST_BINS) $(BUILD)/tests/run-all ## the test programs alone
@@ -263,6 +265,7 @@ check-kernel:
 	@{ echo "# $(KNAME)"; \
 	if $(MAKE) --no-print-directory $(OUT)/mmapdemo.ko \
 		>$(RESULTS)/$(KNAME).build.log 2>&1; then \
+		scripts/examples-built --line $(OUT)/example/examples.txt; \
 		$(VMRUN) --out $(OUT)/vm $(VMRUN_FLAGS) -- /tests/run-all; \
 		scripts/ktap-summary --label $(KNAME) --save $(RESULTS)/$(KNAME).counts \
 			--status $$? $(OUT)/vm/output.log $(OUT)/vm/checks; \
