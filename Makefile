@@ -28,7 +28,7 @@ kernel_setup = $(if $(filter debug,$(1)),scripts/build-kernel --config kernels/d
 # Plain "make" (and "make modules", "make clean") is an ordinary out-of-tree
 # Kbuild build against KDIR, by default the running kernel's build tree: no
 # set-up, no chroot, no root.  Everything else uses the kit's set-up.
-PLAIN_GOALS := all modules clean help
+PLAIN_GOALS := all modules clean help diagram
 
 # The set-up this make works with: ROOT, SETUP_KVER, SETUP_KERNEL_IMAGE, KMODS
 # and KSRC.  check runs scripts/setup itself, kernel by kernel, and gives its
@@ -141,6 +141,15 @@ $(BUILD)/tests/example-%: examples/%/test.c
 $(BUILD)/tests/run-all: userspace-tests/run-all
 	@mkdir -p $(@D)
 	install -m 755 $< $@
+
+# The example drivers: each one built alone, as a new user who copied its
+# file would (scripts/examples-alone), against KVER; and the diagram of
+# the order of a mapping, drawn from its text.
+.PHONY: examples-alone diagram
+examples-alone: $(OUT)/mmapdemo.ko ## build each example of KVER alone, W=1 and sparse, with a two-line Kbuild
+	@scripts/examples-alone --root $(ROOT) --kver $(SETUP_KVER) --list $(OUT)/example/examples.txt
+diagram: ## docs/mapping-order.svg from docs/mapping-order.txt
+	@scripts/mapping-order docs/mapping-order.txt docs/mapping-order.svg
 
 # scripts/lint runs Kbuild's clean in the tree it lives in, and that clean
 # deletes every object file below the tree, build/*/src included.  So lint
