@@ -239,6 +239,7 @@ TEST_F(exmapped, merge_orphans_nothing)
 	close(self->fd);
 	self->fd = -1;
 	EXPECT_EQ(1, buffers());
+	TH_LOG("two mmap()s, one VMA: %ld buffer alive after close()", buffers());
 	for (i = 0; i < PAGES; i++)
 		EXPECT_EQ('a' + i, p[i * psz]);
 	ASSERT_EQ(0, munmap(p + 3 * psz, psz));	/* still one VMA */
