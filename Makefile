@@ -110,7 +110,7 @@ endef
 # command and the list of sources is newer than the module.
 module_sources = $(shell cd $(1) 2>/dev/null && find Kbuild driver examples -type f \
 	\( -name Kbuild -o -name Kbuild.inc -o -name Makefile -o -name '*.[ch]' -o -name '*.sh' \) \
-	! -name '*.mod.c' ! -path driver/conftest.h ! -path 'examples/*/test.c' 2>/dev/null | LC_ALL=C sort)
+	! -name '*.mod.c' ! -path driver/conftest.h ! -path 'examples/*/test.c' ! -path examples/example_test.h 2>/dev/null | LC_ALL=C sort)
 MODULE_SRCS := $(call module_sources,.)
 KOBJ := $(OUT)/src
 KBUILD := make -C $(KDIR) M=$(KOBJ) W=1
@@ -135,7 +135,7 @@ tests: $(TEST_BINS) $(BUILD)/tests/run-all ## the test programs alone
 $(BUILD)/tests/%: userspace-tests/%.c $(TEST_LIB) $(wildcard userspace-tests/*.h) driver/uapi/mmapdemo.h
 	@mkdir -p $(@D)
 	$(CHROOT) gcc-14 $(TEST_CFLAGS) -o $@ $(filter %.c,$^)
-$(BUILD)/tests/example-%: examples/%/test.c
+$(BUILD)/tests/example-%: examples/%/test.c $(wildcard examples/*.h)
 	@mkdir -p $(@D)
 	$(CHROOT) gcc-14 $(EXAMPLE_CFLAGS) -o $@ $<
 $(BUILD)/tests/run-all: userspace-tests/run-all
