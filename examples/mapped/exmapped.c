@@ -2,15 +2,17 @@
 /*
  * exmapped: a misc device that gives each open file a buffer of its own,
  * EXMAPPED_PAGES pages (page i filled with 'a' + i) served from ->fault.
- * The buffer outlives close() as long as a mapping of it exists: each VMA
- * holds a reference on the open file's object, taken in vm_ops->mapped
- * for a new VMA, in ->open for a copy (split, fork) and dropped in
- * ->close.  The "buffers" parameter counts the objects alive.
+ * write() resets the buffer: it replaces the pages by fresh ones filled
+ * with the first byte written.  A mapping would go on seeing the old
+ * pages, so the reset is refused with EBUSY while any VMA maps the
+ * buffer: the driver counts those VMAs, in vm_ops->mapped for a new one,
+ * in ->open for a copy (split, fork), and ->close.  The "buffers"
+ * parameter counts the buffers alive (one per open file).
  *
  * Needs vm_ops->mapped: 7.1 and later (include/linux/mm.h; called once a
  * new VMA exists, mm/util.c:call_vma_mapped).  The hook itself must not
- * take the reference: it also runs for an mmap() that merges into its
- * neighbour, or fails after it, and no ->close would drop it
+ * count: it also runs for an mmap() that merges into its neighbour, or
+ * fails after it, and no ->close would balance it
  * (Documentation/filesystems/mmap_prepare.rst).
  *
  * The shape of fs/afs/file.c (afs_mapped): ->mapped counts on an object
@@ -20,32 +22,43 @@
  * merged into (mm/vma.c:__mmap_region, set_vma_user_defined_fields; fixed
  * in 7.2.10 by "mm/vma: predicate setting mmap_prepare VMA fields on new
  * vma alloc"): a merge needs the same file, so the neighbour's object is
- * this one, and a pointer allocated per VMA into vm_private_data would be
- * overwritten and leak.
+ * this one, while a pointer stored per VMA in vm_private_data would be
+ * overwritten there.
  */
 #include <linux/fs.h>
-#include <linux/kref.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 
 #define EXMAPPED_PAGES	4
 
 struct exmapped_buf {
-	struct kref kref;	/* the open file, and each VMA */
+	struct mutex lock;	/* mappings, and data against a reset */
+	unsigned int mappings;	/* VMAs that map data */
 	void *data;
 };
 
 static atomic_t exmapped_bufs = ATOMIC_INIT(0);
 
-static void exmapped_buf_free(struct kref *kref)
+/* The buffer's pages, filled with c, or page i with 'a' + i if c < 0. */
+static void *exmapped_data_alloc(int c)
 {
-	struct exmapped_buf *eb = container_of(kref, struct exmapped_buf, kref);
+	void *data;
 
-	free_pages_exact(eb->data, EXMAPPED_PAGES * PAGE_SIZE);
-	kfree(eb);
-	atomic_dec(&exmapped_bufs);
+	/* split into order-0 pages: each has the refcount ->fault takes */
+	data = alloc_pages_exact(EXMAPPED_PAGES * PAGE_SIZE, GFP_KERNEL);
+	if (data && c < 0) {
+		unsigned long i;
+
+		for (i = 0; i < EXMAPPED_PAGES; i++)
+			memset(data + i * PAGE_SIZE, 'a' + i, PAGE_SIZE);
+	} else if (data) {
+		memset(data, c, EXMAPPED_PAGES * PAGE_SIZE);
+	}
+	return data;
 }
 
 static struct exmapped_buf *exmapped_file_buf(const struct file *file)
@@ -66,24 +79,31 @@ static vm_fault_t exmapped_fault(struct vm_fault *vmf)
 	return 0;
 }
 
+static void exmapped_count(struct exmapped_buf *eb, int delta)
+{
+	mutex_lock(&eb->lock);
+	eb->mappings += delta;
+	mutex_unlock(&eb->lock);
+}
+
 /* A new VMA exists: the last step of mmap(), and it cannot fail here. */
 static int exmapped_mapped(unsigned long start, unsigned long end,
 			   pgoff_t pgoff, const struct file *file,
 			   void **vm_private_data)
 {
-	kref_get(&exmapped_file_buf(file)->kref);
+	exmapped_count(exmapped_file_buf(file), 1);
 	return 0;
 }
 
 /* A copy of a VMA: split, fork, mremap. */
 static void exmapped_vm_open(struct vm_area_struct *vma)
 {
-	kref_get(&exmapped_file_buf(vma->vm_file)->kref);
+	exmapped_count(exmapped_file_buf(vma->vm_file), 1);
 }
 
 static void exmapped_vm_close(struct vm_area_struct *vma)
 {
-	kref_put(&exmapped_file_buf(vma->vm_file)->kref, exmapped_buf_free);
+	exmapped_count(exmapped_file_buf(vma->vm_file), -1);
 }
 
 static const struct vm_operations_struct exmapped_vm_ops = {
@@ -102,30 +122,60 @@ static int exmapped_mmap_prepare(struct vm_area_desc *desc)
 	return 0;
 }
 
+static ssize_t exmapped_write(struct file *file, const char __user *ubuf,
+			      size_t len, loff_t *ppos)
+{
+	struct exmapped_buf *eb = exmapped_file_buf(file);
+	void *data, *old;
+	u8 c;
+
+	if (!len)
+		return 0;
+	if (get_user(c, ubuf))
+		return -EFAULT;
+	data = exmapped_data_alloc(c);
+	if (!data)
+		return -ENOMEM;
+	mutex_lock(&eb->lock);
+	if (eb->mappings) {
+		mutex_unlock(&eb->lock);
+		free_pages_exact(data, EXMAPPED_PAGES * PAGE_SIZE);
+		return -EBUSY;
+	}
+	old = eb->data;
+	eb->data = data;
+	mutex_unlock(&eb->lock);
+	free_pages_exact(old, EXMAPPED_PAGES * PAGE_SIZE);
+	return len;
+}
+
 static int exmapped_open(struct inode *inode, struct file *file)
 {
 	struct exmapped_buf *eb;
-	unsigned long i;
 
 	eb = kzalloc_obj(*eb, GFP_KERNEL);
 	if (!eb)
 		return -ENOMEM;
-	eb->data = alloc_pages_exact(EXMAPPED_PAGES * PAGE_SIZE, GFP_KERNEL);
+	eb->data = exmapped_data_alloc(-1);
 	if (!eb->data) {
 		kfree(eb);
 		return -ENOMEM;
 	}
-	for (i = 0; i < EXMAPPED_PAGES; i++)
-		memset(eb->data + i * PAGE_SIZE, 'a' + i, PAGE_SIZE);
-	kref_init(&eb->kref);
+	mutex_init(&eb->lock);
 	atomic_inc(&exmapped_bufs);
 	file->private_data = eb;
 	return 0;
 }
 
+/* The last VMA of the file is gone too: each holds a reference on it. */
 static int exmapped_release(struct inode *inode, struct file *file)
 {
-	kref_put(&exmapped_file_buf(file)->kref, exmapped_buf_free);
+	struct exmapped_buf *eb = exmapped_file_buf(file);
+
+	mutex_destroy(&eb->lock);
+	free_pages_exact(eb->data, EXMAPPED_PAGES * PAGE_SIZE);
+	kfree(eb);
+	atomic_dec(&exmapped_bufs);
 	return 0;
 }
 
@@ -133,6 +183,7 @@ static const struct file_operations exmapped_fops = {
 	.owner		= THIS_MODULE,
 	.open		= exmapped_open,
 	.release	= exmapped_release,
+	.write		= exmapped_write,
 	.mmap_prepare	= exmapped_mmap_prepare,
 };
 
@@ -152,9 +203,9 @@ static const struct kernel_param_ops exmapped_bufs_ops = {
 	.get	= exmapped_bufs_get,
 };
 module_param_cb(buffers, &exmapped_bufs_ops, NULL, 0444);
-MODULE_PARM_DESC(buffers, "buffers alive: open files and their mappings");
+MODULE_PARM_DESC(buffers, "buffers alive, one per open file");
 
 module_misc_device(exmapped_misc);
 
-MODULE_DESCRIPTION("Example: per-mapping references taken in vm_ops->mapped");
+MODULE_DESCRIPTION("Example: mappings counted from vm_ops->mapped");
 MODULE_LICENSE("GPL");

@@ -1,17 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * examples/mapped: exmapped.ko (vm_ops->mapped, 7.1+), loaded from
- * /extra/example.  Each open file has its own buffer; the "buffers"
- * parameter counts the buffers alive.  A buffer must live exactly as long
- * as its file or a mapping of it: through close(), a split (->open),
- * fork(), and a merge - two adjacent mmap()s of contiguous offsets become
- * one VMA, with ->mapped called once, and on 7.1 and 7.2.0-7.2.9 the
- * kernel writes desc->private_data and desc->vm_ops onto the VMA merged
- * into (mm/vma.c:__mmap_region, set_vma_user_defined_fields): that may
- * neither leak the buffer nor free it early.  A kernel the probes did not
- * build exmapped.ko for SKIPs, with the probe named by examples.txt.
+ * /extra/example.  Each open file has its own buffer, which write()
+ * resets - refused with EBUSY while a VMA maps it, so the driver's count
+ * of VMAs is measured by write().  It must be exact through a split
+ * (->open), fork() and a merge: two adjacent mmap()s of contiguous offsets
+ * become one VMA, with ->mapped called once, and on 7.1 and 7.2.0-7.2.9
+ * the kernel writes desc->private_data and desc->vm_ops onto the VMA
+ * merged into (mm/vma.c:__mmap_region, set_vma_user_defined_fields).  The
+ * "buffers" parameter counts the buffers alive, back to 0 once every file
+ * is closed and unmapped.  A kernel the probes did not build exmapped.ko
+ * for SKIPs, with the probe named by examples.txt.
  */
 #include <sys/mman.h>
+#include <sys/types.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -59,6 +61,12 @@ FIXTURE_TEARDOWN(exmapped)
 	example_unload(NAME);	/* ENOENT after the rmmod test */
 }
 
+/* write(fd, "c", 1): 0 if the reset happened, else the errno. */
+static int reset(int fd, char c)
+{
+	return write(fd, &c, 1) == 1 ? 0 : errno;
+}
+
 /* Each open file has its own buffer, and it outlives close(). */
 TEST_F(exmapped, buffer_per_file)
 {
@@ -81,7 +89,7 @@ TEST_F(exmapped, buffer_per_file)
 	close(fd2);
 	close(self->fd);
 	self->fd = -1;
-	EXPECT_EQ(2, buffers());	/* the mappings hold them */
+	EXPECT_EQ(2, buffers());	/* each VMA holds its file */
 	EXPECT_EQ('X', p[2 * psz]);
 	munmap(q, psz);
 	EXPECT_EQ(1, buffers());
@@ -89,12 +97,28 @@ TEST_F(exmapped, buffer_per_file)
 	EXPECT_EQ(0, buffers());
 }
 
+/* Unmapped, the reset happens; mapped, EBUSY; the mapping sees the new pages. */
+TEST_F(exmapped, reset_only_unmapped)
+{
+	size_t psz = self->psz;
+	char *p;
+
+	EXPECT_EQ(0, reset(self->fd, 'x'));
+	p = mmap(NULL, 2 * psz, PROT_READ, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p) TH_LOG("mmap: %s", strerror(errno));
+	EXPECT_EQ('x', p[0]);
+	EXPECT_EQ('x', p[psz]);
+	EXPECT_EQ(EBUSY, reset(self->fd, 'y'));
+	munmap(p, 2 * psz);
+	EXPECT_EQ(0, reset(self->fd, 'y'));
+}
+
 /*
- * Two adjacent mmap()s merge into one VMA: the buffer is held once, by
- * that VMA, and goes when it goes - not before (a ->close too many), not
- * never (a reference of the merged mmap() that nothing drops).
+ * Two adjacent mmap()s merge into one VMA: the driver counts it once, and
+ * not at all once it is gone - not a ->close too many, not a count of the
+ * merged mmap() that nothing drops.
  */
-TEST_F(exmapped, merge_orphans_nothing)
+TEST_F(exmapped, merge_counts_one)
 {
 	size_t psz = self->psz;
 	char flags[256] = "";
@@ -113,20 +137,20 @@ TEST_F(exmapped, merge_orphans_nothing)
 			       sizeof(flags))) TH_LOG("the mmap()s did not merge");
 	EXPECT_TRUE(same_flags(flags, WANT_FLAGS))
 		TH_LOG("VmFlags \"%s\", want \"%s\"", flags, WANT_FLAGS);
-	close(self->fd);
-	self->fd = -1;
-	EXPECT_EQ(1, buffers());
-	TH_LOG("two mmap()s, one VMA: %ld buffer alive after close()", buffers());
 	for (i = 0; i < PAGES; i++)
 		EXPECT_EQ('a' + i, p[i * psz]);
+	EXPECT_EQ(EBUSY, reset(self->fd, 'x'));
 	ASSERT_EQ(0, munmap(p + 3 * psz, psz));	/* still one VMA */
-	EXPECT_EQ(1, buffers());
-	EXPECT_EQ('a', p[0]);
+	EXPECT_EQ(EBUSY, reset(self->fd, 'x'));
 	munmap(p, PAGES * psz);
+	EXPECT_EQ(0, reset(self->fd, 'x'))
+		TH_LOG("a merged mmap() left a count behind");
+	close(self->fd);
+	self->fd = -1;
 	EXPECT_EQ(0, buffers());
 }
 
-/* A split and a fork: each copy holds the buffer, ->close drops it. */
+/* A split and a fork: each copy is counted, each ->close uncounts it. */
 TEST_F(exmapped, split_and_fork)
 {
 	size_t psz = self->psz;
@@ -138,23 +162,20 @@ TEST_F(exmapped, split_and_fork)
 		 self->fd, 0);
 	ASSERT_NE(MAP_FAILED, p) TH_LOG("mmap: %s", strerror(errno));
 	ASSERT_EQ(0, munmap(p + psz, psz));	/* two VMAs */
-	close(self->fd);
-	self->fd = -1;
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid)
 		_exit(p[0] == 'a' && p[3 * psz] == 'd' ? 0 : 1);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	EXPECT_EQ(1, buffers());
 	munmap(p, psz);
-	EXPECT_EQ(1, buffers());
+	EXPECT_EQ(EBUSY, reset(self->fd, 'x'));
 	EXPECT_EQ('c', p[2 * psz]);
 	munmap(p + 2 * psz, 2 * psz);
-	EXPECT_EQ(0, buffers());
+	EXPECT_EQ(0, reset(self->fd, 'x'));
 }
 
-/* Beyond the buffer: EINVAL from the hook, and no reference taken. */
+/* Beyond the buffer: EINVAL from the hook, and nothing counted. */
 TEST_F(exmapped, bad_requests)
 {
 	size_t psz = self->psz;
@@ -165,6 +186,7 @@ TEST_F(exmapped, bad_requests)
 	EXPECT_EQ(MAP_FAILED, mmap(NULL, (PAGES + 1) * psz, PROT_READ,
 				   MAP_SHARED, self->fd, 0));
 	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, reset(self->fd, 'x'));
 	close(self->fd);
 	self->fd = -1;
 	EXPECT_EQ(0, buffers());
