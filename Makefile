@@ -28,7 +28,7 @@ kernel_setup = $(if $(filter debug,$(1)),scripts/build-kernel --config kernels/d
 # Plain "make" (and "make modules", "make clean") is an ordinary out-of-tree
 # Kbuild build against KDIR, by default the running kernel's build tree: no
 # set-up, no chroot, no root.  Everything else uses the kit's set-up.
-PLAIN_GOALS := all modules clean help
+PLAIN_GOALS := all modules clean help diagram
 
 # The set-up this make works with: ROOT, SETUP_KVER, SETUP_KERNEL_IMAGE, KMODS
 # and KSRC.  check runs scripts/setup itself, kernel by kernel, and gives its
@@ -63,9 +63,10 @@ ifneq ($(filter KERNEL_PATCHES,$(.VARIABLES)),)
 VMRUN_KMODS += --memory 1024 --timeout 3000 $(if $(filter \
 	kernels/0001-localversion-mmapdemo.patch,$(KERNEL_PATCHES)),--expect-version $(DEBUG_VERSION_MARK))
 endif
-# The example drivers' modules (docs/example, examples/*), built by the same
-# Kbuild run, go to OUT/example; vm-run puts that directory at
-# /extra/example (userspace-tests/example.c, examples/*/test.c).
+# The example drivers' modules (examples/*), built by the same Kbuild run,
+# go to OUT/example with examples.txt, the list of those built and not
+# built (scripts/examples-built); vm-run puts that directory at
+# /extra/example, where examples/*/test.c find them.
 VMRUN := scripts/vm-run --kernel $(KERNEL_IMAGE) --module $(OUT)/mmapdemo.ko \
 	$(VMRUN_KMODS) --add $(OUT)/example
 CHROOT := scripts/in-chroot $(ROOT) --bind $(CURDIR) --bind $(KSRC) \
@@ -107,9 +108,9 @@ endef
 # Kbuild takes seconds even with nothing to do (the probes rerun), so make
 # calls it only when a source, the kernel's build tree or the stamp of the
 # command and the list of sources is newer than the module.
-module_sources = $(shell cd $(1) 2>/dev/null && find Kbuild driver docs/example examples -type f \
+module_sources = $(shell cd $(1) 2>/dev/null && find Kbuild driver examples -type f \
 	\( -name Kbuild -o -name Kbuild.inc -o -name Makefile -o -name '*.[ch]' -o -name '*.sh' \) \
-	! -name '*.mod.c' ! -path driver/conftest.h ! -path 'examples/*/test.c' 2>/dev/null | LC_ALL=C sort)
+	! -name '*.mod.c' ! -path driver/conftest.h ! -path 'examples/*/test.c' ! -path examples/example_test.h 2>/dev/null | LC_ALL=C sort)
 MODULE_SRCS := $(call module_sources,.)
 KOBJ := $(OUT)/src
 KBUILD := make -C $(KDIR) M=$(KOBJ) W=1
@@ -125,20 +126,30 @@ $(OUT)/mmapdemo.ko: $(MODULE_SRCS) $(OUT)/kbuild.stamp \
 	@cp -a --parents $(MODULE_SRCS) $(KOBJ)/
 	$(CHROOT) $(KBUILD) modules
 	rm -rf $(OUT)/example && mkdir -p $(OUT)/example && \
-		find $(KOBJ)/docs $(KOBJ)/examples -name '*.ko' 2>/dev/null | \
+		find $(KOBJ)/examples -name '*.ko' 2>/dev/null | \
 		xargs -r cp -t $(OUT)/example/
+	scripts/examples-built $(KOBJ) >$(OUT)/example/examples.txt
 	cp $(KOBJ)/mmapdemo.ko $@
 
 tests: $(TEST_BINS) $(BUILD)/tests/run-all ## the test programs alone
 $(BUILD)/tests/%: userspace-tests/%.c $(TEST_LIB) $(wildcard userspace-tests/*.h) driver/uapi/mmapdemo.h
 	@mkdir -p $(@D)
 	$(CHROOT) gcc-14 $(TEST_CFLAGS) -o $@ $(filter %.c,$^)
-$(BUILD)/tests/example-%: examples/%/test.c
+$(BUILD)/tests/example-%: examples/%/test.c $(wildcard examples/*.h)
 	@mkdir -p $(@D)
 	$(CHROOT) gcc-14 $(EXAMPLE_CFLAGS) -o $@ $<
 $(BUILD)/tests/run-all: userspace-tests/run-all
 	@mkdir -p $(@D)
 	install -m 755 $< $@
+
+# The example drivers: each one built alone, as a new user who copied its
+# file would (scripts/examples-alone), against KVER; and the diagram of
+# the order of a mapping, drawn from its text.
+.PHONY: examples-alone diagram
+examples-alone: $(OUT)/mmapdemo.ko ## build each example of KVER alone, W=1 and sparse, with a two-line Kbuild
+	@scripts/examples-alone --root $(ROOT) --kver $(SETUP_KVER) --list $(OUT)/example/examples.txt
+diagram: ## docs/mapping-order.svg from docs/mapping-order.txt
+	@scripts/mapping-order docs/mapping-order.txt docs/mapping-order.svg
 
 # scripts/lint runs Kbuild's clean in the tree it lives in, and that clean
 # deletes every object file below the tree, build/*/src included.  So lint
@@ -263,6 +274,7 @@ check-kernel:
 	@{ echo "# $(KNAME)"; \
 	if $(MAKE) --no-print-directory $(OUT)/mmapdemo.ko \
 		>$(RESULTS)/$(KNAME).build.log 2>&1; then \
+		scripts/examples-built --line $(OUT)/example/examples.txt; \
 		$(VMRUN) --out $(OUT)/vm $(VMRUN_FLAGS) -- /tests/run-all; \
 		scripts/ktap-summary --label $(KNAME) --save $(RESULTS)/$(KNAME).counts \
 			--status $$? $(OUT)/vm/output.log $(OUT)/vm/checks; \

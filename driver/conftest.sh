@@ -203,3 +203,14 @@ static void __maybe_unused s(struct super_block *sb)
 	sb->s_d_flags = DCACHE_DONTCACHE;
 }
 C
+
+# --- The example drivers' API steps (examples/*/Kbuild.inc) -------------
+
+# desc->vm_flags, a vm_flags_t the hook ORs VM_* masks into (6.16; from
+# 6.19 in a union with desc->vma_flags, gone in 7.0).
+probe HAVE_DESC_VM_FLAGS <<'C'
+static void __maybe_unused s(struct vm_area_desc *d)
+{
+	d->vm_flags |= VM_DONTDUMP | VM_DONTCOPY;
+}
+C

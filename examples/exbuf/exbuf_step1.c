@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * exbuf, legacy: a misc device that maps a buffer of EXBUF_PAGES pages
- * (page i filled with 'a' + i) with f_op->mmap and remap_pfn_range().
- * Each mapping holds a reference on the buffer object, taken in .mmap,
- * kept in step by ->open (split, fork) and dropped by ->close; the
- * "refs" parameter shows the count.  docs/porting.md converts it.
+ * exbuf: a misc device that maps a buffer of EXBUF_PAGES pages (page i
+ * filled with 'a' + i) with remap_pfn_range().  Each mapping holds a
+ * reference on the buffer object, kept in step by ->open (split, fork)
+ * and dropped by ->close; the "refs" parameter shows the count.
+ *
+ * Step 1 of docs/porting.md: exbuf_legacy.c with the checks of a request
+ * in exbuf_check(), on the three values the hook will read from its desc.
+ * Still f_op->mmap: builds on every kernel.
  */
 #include <linux/atomic.h>
 #include <linux/fs.h>
@@ -42,15 +45,27 @@ static const struct vm_operations_struct exbuf_vm_ops = {
 	.close	= exbuf_vm_close,
 };
 
+/*
+ * The checks of a request, on the three values that .mmap_prepare will
+ * read from its struct vm_area_desc: they move to the hook unchanged.
+ */
+static int exbuf_check(pgoff_t pgoff, unsigned long pages, bool shared)
+{
+	if (!shared)
+		return -EINVAL;
+	if (pgoff >= EXBUF_PAGES || pages > EXBUF_PAGES - pgoff)
+		return -EINVAL;
+	return 0;
+}
+
 static int exbuf_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	int err;
 
-	if (!(vma->vm_flags & VM_MAYSHARE))
-		return -EINVAL;
-	if (vma->vm_pgoff >= EXBUF_PAGES ||
-	    vma_pages(vma) > EXBUF_PAGES - vma->vm_pgoff)
-		return -EINVAL;
+	err = exbuf_check(vma->vm_pgoff, vma_pages(vma),
+			  vma->vm_flags & VM_MAYSHARE);
+	if (err)
+		return err;
 	vma->vm_ops = &exbuf_vm_ops;
 	err = remap_pfn_range(vma, vma->vm_start, exbuf.pfn + vma->vm_pgoff,
 			      vma->vm_end - vma->vm_start, vma->vm_page_prot);
@@ -68,7 +83,7 @@ static const struct file_operations exbuf_fops = {
 
 static struct miscdevice exbuf_misc = {
 	.minor	= MISC_DYNAMIC_MINOR,
-	.name	= "exbuf_legacy",
+	.name	= KBUILD_MODNAME,
 	.fops	= &exbuf_fops,
 	.mode	= 0600,
 };
@@ -109,5 +124,5 @@ static void __exit exbuf_exit(void)
 }
 module_exit(exbuf_exit);
 
-MODULE_DESCRIPTION("mmapdemo example: a buffer mapped with f_op->mmap");
+MODULE_DESCRIPTION("mmapdemo example: exbuf, step 1 of its conversion");
 MODULE_LICENSE("GPL");

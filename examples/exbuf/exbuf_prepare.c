@@ -1,11 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * exbuf, converted: exbuf_legacy.c with f_op->mmap_prepare instead of
- * f_op->mmap (docs/porting.md, step by step).  The hook only checks and
- * describes: the kernel remaps the buffer once the VMA exists, and the
- * reference is taken in vm_ops->mapped, which runs once per new VMA,
- * never for a merged or failed mmap().  Needs 7.1 (->mapped, and
- * vma_desc_test()); Kbuild builds it only where the kernel has them.
+ * exbuf: a misc device that maps a buffer of EXBUF_PAGES pages (page i
+ * filled with 'a' + i) with remap_pfn_range().  Each mapping holds a
+ * reference on the buffer object, kept in step by ->open (split, fork)
+ * and dropped by ->close; the "refs" parameter shows the count.
+ *
+ * Step 3 of docs/porting.md, the end: exbuf_step2.c with f_op->mmap_prepare
+ * instead of f_op->mmap.  The hook only checks and describes; the kernel
+ * remaps the buffer once the VMA exists (mmap_action_remap_full, 6.19) and
+ * then calls vm_ops->mapped, once per new VMA, never for a merged or
+ * failed mmap() (7.1, mm/util.c:call_vma_mapped).  Needs 7.1 (->mapped,
+ * vma_desc_test()).  The buffer is an object that exists already and the
+ * remap's flags are VM_SPECIAL, so no merge can overwrite vm_private_data
+ * (examples/mapped/exmapped.c is the mergeable case).
  */
 #include <linux/atomic.h>
 #include <linux/fs.h>
@@ -42,7 +49,7 @@ static void exbuf_vm_close(struct vm_area_struct *vma)
 
 /*
  * A new VMA exists and its remap succeeded: attach it to the buffer and
- * take the reference.  Called once per new VMA, never on a merge.
+ * take the reference.  The last step of mmap(), once per new VMA.
  */
 static int exbuf_vm_mapped(unsigned long start, unsigned long end,
 			   pgoff_t pgoff, const struct file *file,
@@ -59,26 +66,40 @@ static const struct vm_operations_struct exbuf_vm_ops = {
 	.close	= exbuf_vm_close,
 };
 
+/*
+ * The checks of a request, on the three values that .mmap_prepare will
+ * read from its struct vm_area_desc: they move to the hook unchanged.
+ */
+static int exbuf_check(pgoff_t pgoff, unsigned long pages, bool shared)
+{
+	if (!shared)
+		return -EINVAL;
+	if (pgoff >= EXBUF_PAGES || pages > EXBUF_PAGES - pgoff)
+		return -EINVAL;
+	return 0;
+}
+
 static int exbuf_mmap_prepare(struct vm_area_desc *desc)
 {
-	if (!vma_desc_test(desc, VMA_MAYSHARE_BIT))
-		return -EINVAL;
-	if (desc->pgoff >= EXBUF_PAGES ||
-	    vma_desc_pages(desc) > EXBUF_PAGES - desc->pgoff)
-		return -EINVAL;
+	int err;
+
+	err = exbuf_check(desc->pgoff, vma_desc_pages(desc),
+			  vma_desc_test(desc, VMA_MAYSHARE_BIT));
+	if (err)
+		return err;
 	desc->vm_ops = &exbuf_vm_ops;
 	mmap_action_remap_full(desc, exbuf.pfn + desc->pgoff);
 	return 0;
 }
 
 static const struct file_operations exbuf_fops = {
-	.owner	= THIS_MODULE,
-	.mmap_prepare = exbuf_mmap_prepare,
+	.owner		= THIS_MODULE,
+	.mmap_prepare	= exbuf_mmap_prepare,
 };
 
 static struct miscdevice exbuf_misc = {
 	.minor	= MISC_DYNAMIC_MINOR,
-	.name	= "exbuf_prepare",
+	.name	= KBUILD_MODNAME,
 	.fops	= &exbuf_fops,
 	.mode	= 0600,
 };
@@ -119,5 +140,5 @@ static void __exit exbuf_exit(void)
 }
 module_exit(exbuf_exit);
 
-MODULE_DESCRIPTION("mmapdemo example: a buffer mapped by .mmap_prepare");
+MODULE_DESCRIPTION("mmapdemo example: exbuf, converted to .mmap_prepare");
 MODULE_LICENSE("GPL");

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the tests of examples/ share: loading an example's module from
+ * /extra/example (where make check puts the modules a kernel built, and
+ * examples.txt, the list of those built and not built, from
+ * scripts/examples-built), the VmFlags and the VMA count of a range from
+ * /proc/self/smaps, and module parameters.  Static functions, included
+ * once by each examples/NAME/test.c, which needs nothing else but the
+ * kselftest harness.
+ */
+#ifndef EXAMPLE_TEST_H
+#define EXAMPLE_TEST_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#define EXAMPLE_DIR	"/extra/example"
+
+/*
+ * Load NAME.ko: 0, or 1 with the probe that did not build it in why (a
+ * SKIP), or -1 (an error, in why).
+ */
+static inline int example_load(const char *name, char *why, size_t size)
+{
+	char path[128], line[160], mod[64], state[16], probe[64];
+	int fd, ret = -1;
+	FILE *list;
+
+	snprintf(path, sizeof(path), EXAMPLE_DIR "/%s.ko", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ret = syscall(SYS_finit_module, fd, "", 0) ? -1 : 0;
+		snprintf(why, size, "load %s: %s", path, strerror(errno));
+		close(fd);
+		return ret;
+	}
+	snprintf(why, size, "%s: %s, and examples.txt does not say why",
+		 path, strerror(errno));
+	list = fopen(EXAMPLE_DIR "/examples.txt", "r");
+	while (list && fgets(line, sizeof(line), list))
+		if (sscanf(line, "%63s %15s %63s", mod, state, probe) == 3 &&
+		    !strcmp(mod, name) && !strcmp(state, "not-built")) {
+			snprintf(why, size, "%s not built: this kernel lacks %s",
+				 name, probe);
+			ret = 1;
+		}
+	if (list)
+		fclose(list);
+	return ret;
+}
+
+static inline int example_unload(const char *name)
+{
+	return syscall(SYS_delete_module, name, O_NONBLOCK);
+}
+
+/* The VmFlags of the VMA that holds addr, and how many VMAs [s, e) has. */
+static inline int vma_flags(unsigned long addr, unsigned long s, unsigned long e,
+		     char *flags, size_t size)
+{
+	unsigned long start, end, in = 0;
+	bool here = false;
+	char line[512];
+	int vmas = 0;
+	FILE *f;
+
+	f = fopen("/proc/self/smaps", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2) {
+			here = start <= addr && addr < end;
+			in = start < e && end > s;
+			vmas += in;
+		} else if (here && !strncmp(line, "VmFlags:", 8)) {
+			size_t len = strcspn(line + 9, "\n");
+
+			while (len && line[9 + len - 1] == ' ')
+				len--;
+			if (len >= size)
+				len = size - 1;
+			memcpy(flags, line + 9, len);
+			flags[len] = '\0';
+		}
+	}
+	fclose(f);
+	return vmas;
+}
+
+/*
+ * Are the mnemonics of got those of want?  "sd" (VM_SOFTDIRTY, which
+ * mm/vma.c:__mmap_complete sets on every new VMA where the kernel has
+ * CONFIG_MEM_SOFT_DIRTY) may come on top.
+ */
+static inline bool same_flags(const char *got, const char *want)
+{
+	char g[256], w[256], padded[264], tok_padded[16], *tok, *save;
+	int n = 0, m = 0;
+
+	snprintf(padded, sizeof(padded), " %s ", want);
+	snprintf(g, sizeof(g), "%s", got);
+	for (tok = strtok_r(g, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		if (!strcmp(tok, "sd"))
+			continue;
+		snprintf(tok_padded, sizeof(tok_padded), " %s ", tok);
+		if (!strstr(padded, tok_padded))
+			return false;
+		n++;
+	}
+	snprintf(w, sizeof(w), "%s", want);
+	for (tok = strtok_r(w, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+		m++;
+	return n == m;
+}
+
+/* Is the running kernel older than major.minor? */
+static inline bool kernel_before(int major, int minor)
+{
+	struct utsname u;
+	int ma = 0, mi = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &ma, &mi) != 2)
+		return false;
+	return ma < major || (ma == major && mi < minor);
+}
+
+/*
+ * What remap_pfn_range() sets (mm/memory.c: remap_pfn_range_internal to
+ * 6.18, remap_pfn_range_prepare from 6.19: VM_IO, VM_PFNMAP,
+ * VM_DONTEXPAND, VM_DONTDUMP) on top of mm/mmap.c:do_mmap's flags for a
+ * MAP_SHARED, PROT_READ | PROT_WRITE mapping of a file opened O_RDWR;
+ * before 6.16 also VM_PAT ("ar"), which x86's track_pfn_remap
+ * (arch/x86/mm/pat/memtype.c) set for a remap of a whole VMA.
+ */
+static inline const char *want_flags(void)
+{
+	return kernel_before(6, 16) ? "rd wr sh mr mw me ms io pf ar de dd" :
+				      "rd wr sh mr mw me ms io pf de dd";
+}
+/* The value of parameter PARAM of module NAME, or -1. */
+static inline long example_param(const char *name, const char *param)
+{
+	char path[128];
+	long val = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/%s/parameters/%s", name, param);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &val) != 1)
+		val = -1;
+	fclose(f);
+	return val;
+}
+
+
+#endif /* EXAMPLE_TEST_H */

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * exbuf: a misc device that maps a buffer of EXBUF_PAGES pages (page i
+ * filled with 'a' + i) with remap_pfn_range().  Each mapping holds a
+ * reference on the buffer object, kept in step by ->open (split, fork)
+ * and dropped by ->close; the "refs" parameter shows the count.
+ *
+ * The driver docs/porting.md converts, in f_op->mmap: it builds on every
+ * kernel.  Its reference is taken last, when nothing can fail any more:
+ * after a failed .mmap the kernel never calls ->close.
+ */
+#include <linux/atomic.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+
+#define EXBUF_ORDER	2
+#define EXBUF_PAGES	BIT(EXBUF_ORDER)
+
+struct exbuf {
+	void *buf;
+	unsigned long pfn;
+	atomic_t refs;		/* one per VMA that maps the buffer */
+};
+
+static struct exbuf exbuf;
+
+static void exbuf_vm_open(struct vm_area_struct *vma)
+{
+	struct exbuf *eb = vma->vm_private_data;
+
+	atomic_inc(&eb->refs);
+}
+
+static void exbuf_vm_close(struct vm_area_struct *vma)
+{
+	struct exbuf *eb = vma->vm_private_data;
+
+	atomic_dec(&eb->refs);
+}
+
+static const struct vm_operations_struct exbuf_vm_ops = {
+	.open	= exbuf_vm_open,
+	.close	= exbuf_vm_close,
+};
+
+static int exbuf_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	int err;
+
+	if (!(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;
+	if (vma->vm_pgoff >= EXBUF_PAGES ||
+	    vma_pages(vma) > EXBUF_PAGES - vma->vm_pgoff)
+		return -EINVAL;
+	vma->vm_ops = &exbuf_vm_ops;
+	err = remap_pfn_range(vma, vma->vm_start, exbuf.pfn + vma->vm_pgoff,
+			      vma->vm_end - vma->vm_start, vma->vm_page_prot);
+	if (err)
+		return err;	/* no ->close follows a failed .mmap */
+	vma->vm_private_data = &exbuf;
+	atomic_inc(&exbuf.refs);
+	return 0;
+}
+
+static const struct file_operations exbuf_fops = {
+	.owner	= THIS_MODULE,
+	.mmap	= exbuf_mmap,
+};
+
+static struct miscdevice exbuf_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= KBUILD_MODNAME,
+	.fops	= &exbuf_fops,
+	.mode	= 0600,
+};
+
+static int exbuf_refs_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(&exbuf.refs));
+}
+
+static const struct kernel_param_ops exbuf_refs_ops = {
+	.get	= exbuf_refs_get,
+};
+module_param_cb(refs, &exbuf_refs_ops, NULL, 0444);
+MODULE_PARM_DESC(refs, "mappings holding a reference on the buffer");
+
+static int __init exbuf_init(void)
+{
+	unsigned long i;
+	int err;
+
+	exbuf.buf = (void *)__get_free_pages(GFP_KERNEL, EXBUF_ORDER);
+	if (!exbuf.buf)
+		return -ENOMEM;
+	for (i = 0; i < EXBUF_PAGES; i++)
+		memset(exbuf.buf + i * PAGE_SIZE, 'a' + i, PAGE_SIZE);
+	exbuf.pfn = page_to_pfn(virt_to_page(exbuf.buf));
+	err = misc_register(&exbuf_misc);
+	if (err)
+		free_pages((unsigned long)exbuf.buf, EXBUF_ORDER);
+	return err;
+}
+module_init(exbuf_init);
+
+static void __exit exbuf_exit(void)
+{
+	misc_deregister(&exbuf_misc);
+	free_pages((unsigned long)exbuf.buf, EXBUF_ORDER);
+}
+module_exit(exbuf_exit);
+
+MODULE_DESCRIPTION("mmapdemo example: exbuf, in f_op->mmap");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * examples/flags: exflags_vm_flags.ko (desc->vm_flags, 6.16-6.19) and
+ * exflags.ko (vma_desc_set_flags(), 7.0+), loaded from /extra/example.
+ * Each must map its pages at every offset, show VM_DONTDUMP and
+ * VM_DONTCOPY ("dd", "dc") and nothing else of its own in VmFlags, merge
+ * two adjacent mmap()s into one VMA (the flags are set before the
+ * kernel's only merge attempt, mm/vma.c:__mmap_region), leave the mapping
+ * out of a fork()ed child (VM_DONTCOPY: mm/mmap.c:dup_mmap skips it),
+ * refuse what lies beyond the buffer with EINVAL, and unload once the
+ * last mapping is gone.  A module this kernel's probes did not build
+ * SKIPs, with the probe named by /extra/example/examples.txt.
+ */
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "../example_test.h"
+
+#define PAGES		4	/* EXFLAGS_PAGES */
+
+/*
+ * mm/mmap.c:do_mmap gives a MAP_SHARED, PROT_READ | PROT_WRITE mapping of
+ * a file opened O_RDWR VM_READ, VM_WRITE, VM_SHARED and VM_MAY{READ,
+ * WRITE,EXEC,SHARE}; the driver adds VM_DONTCOPY and VM_DONTDUMP.
+ */
+#define WANT_FLAGS	"rd wr sh mr mw me ms dc dd"
+
+FIXTURE(exflags) {
+	int fd;
+	size_t psz;
+};
+
+FIXTURE_VARIANT(exflags) {
+	const char *name;
+};
+
+FIXTURE_VARIANT_ADD(exflags, vm_flags) { .name = "exflags_vm_flags" };
+FIXTURE_VARIANT_ADD(exflags, set_flags) { .name = "exflags" };
+
+FIXTURE_SETUP(exflags)
+{
+	char why[256], dev[64];
+	int ret;
+
+	self->fd = -1;
+	self->psz = getpagesize();
+	ret = example_load(variant->name, why, sizeof(why));
+	if (ret > 0)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, ret) TH_LOG("%s", why);
+	snprintf(dev, sizeof(dev), "/dev/%s", variant->name);
+	self->fd = open(dev, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", dev, strerror(errno));
+}
+
+FIXTURE_TEARDOWN(exflags)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	example_unload(variant->name);	/* ENOENT after the rmmod test */
+}
+
+/* Page i of the buffer is filled with 'a' + i: at offset 0 and at 2. */
+TEST_F(exflags, data_at_offsets)
+{
+	size_t psz = self->psz;
+	char *p, *q;
+	int i;
+
+	p = mmap(NULL, PAGES * psz, PROT_READ, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p) TH_LOG("mmap: %s", strerror(errno));
+	q = mmap(NULL, 2 * psz, PROT_READ, MAP_SHARED, self->fd, 2 * psz);
+	ASSERT_NE(MAP_FAILED, q) TH_LOG("mmap at 2: %s", strerror(errno));
+	for (i = 0; i < PAGES; i++) {
+		EXPECT_EQ('a' + i, p[i * psz]);
+		EXPECT_EQ('a' + i, p[(i + 1) * psz - 1]);
+	}
+	EXPECT_EQ('c', q[0]);
+	EXPECT_EQ('d', q[psz]);
+	munmap(p, PAGES * psz);
+	munmap(q, 2 * psz);
+}
+
+/* The flags, and two adjacent mmap()s of contiguous offsets: one VMA. */
+TEST_F(exflags, flags_and_merge)
+{
+	size_t psz = self->psz;
+	char flags[256] = "";
+	char *p, *q;
+
+	p = mmap(NULL, PAGES * psz, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	q = mmap(p, 2 * psz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		 self->fd, 0);
+	ASSERT_EQ(p, q) TH_LOG("mmap: %s", strerror(errno));
+	q = mmap(p + 2 * psz, 2 * psz, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, self->fd, 2 * psz);
+	ASSERT_EQ(p + 2 * psz, q) TH_LOG("mmap: %s", strerror(errno));
+	EXPECT_EQ(1, vma_flags((unsigned long)p, (unsigned long)p,
+			       (unsigned long)p + PAGES * psz, flags,
+			       sizeof(flags)));
+	EXPECT_TRUE(same_flags(flags, WANT_FLAGS))
+		TH_LOG("VmFlags \"%s\", want \"%s\"", flags, WANT_FLAGS);
+	EXPECT_EQ('a', p[0]);
+	EXPECT_EQ('d', p[3 * psz]);
+	munmap(p, PAGES * psz);
+}
+
+/* VM_DONTCOPY: a child has no mapping there (msync: ENOMEM). */
+TEST_F(exflags, not_inherited)
+{
+	size_t psz = self->psz;
+	int status;
+	pid_t pid;
+	char *p;
+
+	p = mmap(NULL, psz, PROT_READ, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p) TH_LOG("mmap: %s", strerror(errno));
+	EXPECT_EQ('a', p[0]);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(msync(p, psz, MS_ASYNC) == -1 && errno == ENOMEM ? 0 : 1);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("the child still maps the page");
+	EXPECT_EQ(0, msync(p, psz, MS_ASYNC));
+	munmap(p, psz);
+}
+
+/* Beyond the buffer: EINVAL from the hook. */
+TEST_F(exflags, bad_requests)
+{
+	size_t psz = self->psz;
+
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, psz, PROT_READ, MAP_SHARED, self->fd,
+				   PAGES * psz));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, (PAGES + 1) * psz, PROT_READ,
+				   MAP_SHARED, self->fd, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, 2 * psz, PROT_READ, MAP_SHARED,
+				   self->fd, (PAGES - 1) * psz));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+/* A mapping keeps the module in use after close(); munmap frees it. */
+TEST_F(exflags, rmmod)
+{
+	char *p;
+
+	p = mmap(NULL, self->psz, PROT_READ, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p) TH_LOG("mmap: %s", strerror(errno));
+	close(self->fd);
+	self->fd = -1;
+	EXPECT_EQ(-1, example_unload(variant->name));
+	EXPECT_EQ(EWOULDBLOCK, errno);
+	munmap(p, self->psz);
+	EXPECT_EQ(0, example_unload(variant->name))
+		TH_LOG("rmmod %s: %s", variant->name, strerror(errno));
+}
+
+TEST_HARNESS_MAIN

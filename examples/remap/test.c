@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * examples/remap: exremap_legacy.ko (.mmap, remap_pfn_range(), every
+ * kernel) and exremap.ko (.mmap_prepare, mmap_action_remap_full(), 6.19+),
+ * loaded from /extra/example.  Both must map the buffer at every offset
+ * with the flags of a remap and nothing else, never merge two adjacent
+ * mappings (VM_PFNMAP and VM_IO are VM_SPECIAL:
+ * mm/vma.c:vma_merge_new_range), refuse to grow (VM_DONTEXPAND: mm/mremap.c
+ * returns EFAULT), refuse what lies beyond the buffer with EINVAL, and
+ * unload once the last mapping is gone.  A module this kernel's probes
+ * did not build SKIPs, with the probe named by /extra/example/examples.txt.
+ */
+#include <sys/mman.h>
+
+#include "kselftest_harness.h"
+#include "../example_test.h"
+
+#define PAGES		4	/* EXREMAP_PAGES */
+
+FIXTURE(exremap) {
+	int fd;
+	size_t psz;
+};
+
+FIXTURE_VARIANT(exremap) {
+	const char *name;
+};
+
+FIXTURE_VARIANT_ADD(exremap, legacy) { .name = "exremap_legacy" };
+FIXTURE_VARIANT_ADD(exremap, prepare) { .name = "exremap" };
+
+FIXTURE_SETUP(exremap)
+{
+	char why[256], dev[64];
+	int ret;
+
+	self->fd = -1;
+	self->psz = getpagesize();
+	ret = example_load(variant->name, why, sizeof(why));
+	if (ret > 0)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, ret) TH_LOG("%s", why);
+	snprintf(dev, sizeof(dev), "/dev/%s", variant->name);
+	self->fd = open(dev, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", dev, strerror(errno));
+}
+
+FIXTURE_TEARDOWN(exremap)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	example_unload(variant->name);	/* ENOENT after the rmmod test */
+}
+
+/* Page i of the buffer is filled with 'a' + i: at offset 0 and at 2. */
+TEST_F(exremap, data_at_offsets)
+{
+	size_t psz = self->psz;
+	char *p, *q;
+	int i;
+
+	p = mmap(NULL, PAGES * psz, PROT_READ, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p) TH_LOG("mmap: %s", strerror(errno));
+	q = mmap(NULL, 2 * psz, PROT_READ, MAP_SHARED, self->fd, 2 * psz);
+	ASSERT_NE(MAP_FAILED, q) TH_LOG("mmap at 2: %s", strerror(errno));
+	for (i = 0; i < PAGES; i++) {
+		EXPECT_EQ('a' + i, p[i * psz]);
+		EXPECT_EQ('a' + i, p[(i + 1) * psz - 1]);
+	}
+	EXPECT_EQ('c', q[0]);
+	EXPECT_EQ('d', q[psz]);
+	munmap(p, PAGES * psz);
+	munmap(q, 2 * psz);
+}
+
+/* The flags of a remap; two adjacent mmap()s stay two VMAs. */
+TEST_F(exremap, flags_no_merge)
+{
+	size_t psz = self->psz;
+	char flags[256] = "";
+	char *p, *q;
+
+	p = mmap(NULL, PAGES * psz, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	q = mmap(p, 2 * psz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		 self->fd, 0);
+	ASSERT_EQ(p, q) TH_LOG("mmap: %s", strerror(errno));
+	q = mmap(p + 2 * psz, 2 * psz, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, self->fd, 2 * psz);
+	ASSERT_EQ(p + 2 * psz, q) TH_LOG("mmap: %s", strerror(errno));
+	EXPECT_EQ(2, vma_flags((unsigned long)p, (unsigned long)p,
+			       (unsigned long)p + PAGES * psz, flags,
+			       sizeof(flags)));
+	EXPECT_TRUE(same_flags(flags, want_flags()))
+		TH_LOG("VmFlags \"%s\", want \"%s\"", flags, want_flags());
+	EXPECT_EQ('a', p[0]);
+	EXPECT_EQ('d', p[3 * psz]);
+	munmap(p, PAGES * psz);
+}
+
+/* VM_DONTEXPAND | VM_PFNMAP: mremap() cannot grow it. */
+TEST_F(exremap, no_grow)
+{
+	size_t psz = self->psz;
+	char *p;
+
+	p = mmap(NULL, psz, PROT_READ, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p) TH_LOG("mmap: %s", strerror(errno));
+	EXPECT_EQ(MAP_FAILED, mremap(p, psz, 2 * psz, MREMAP_MAYMOVE));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ('a', p[0]);
+	munmap(p, psz);
+}
+
+/* Beyond the buffer: EINVAL from the hook. */
+TEST_F(exremap, bad_requests)
+{
+	size_t psz = self->psz;
+
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, psz, PROT_READ, MAP_SHARED, self->fd,
+				   PAGES * psz));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, (PAGES + 1) * psz, PROT_READ,
+				   MAP_SHARED, self->fd, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, 2 * psz, PROT_READ, MAP_SHARED,
+				   self->fd, (PAGES - 1) * psz));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+/* A mapping keeps the module in use after close(); munmap frees it. */
+TEST_F(exremap, rmmod)
+{
+	char *p;
+
+	p = mmap(NULL, self->psz, PROT_READ, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p) TH_LOG("mmap: %s", strerror(errno));
+	close(self->fd);
+	self->fd = -1;
+	EXPECT_EQ(-1, example_unload(variant->name));
+	EXPECT_EQ(EWOULDBLOCK, errno);
+	munmap(p, self->psz);
+	EXPECT_EQ(0, example_unload(variant->name))
+		TH_LOG("rmmod %s: %s", variant->name, strerror(errno));
+}
+
+TEST_HARNESS_MAIN
