@@ -80,7 +80,7 @@ void kbug_measure_charge(const char *dev, struct kbug_result *r)
 		return;
 	}
 	b = twin_stats(fd);
-	if (ledger_read(&lb, NULL, 0)) {
+	if (ledger_read(&lb)) {
 		set(r, KBUG_INCONCLUSIVE, "reading the ledger: %s", strerror(errno));
 		close(fd);
 		return;
@@ -99,7 +99,7 @@ void kbug_measure_charge(const char *dev, struct kbug_result *r)
 			return;
 		}
 	}
-	ledger_read(&la, NULL, 0);
+	ledger_read(&la);
 	a = twin_stats(fd);
 	close(fd);
 	kept = ledger_unexplained(&lb, &la);
@@ -207,12 +207,15 @@ void kbug_measure(enum kbug b, struct kbug_result *r)
 
 static struct kbug_result results[NR_KBUGS];
 
-void kbugs_measure_all(void)
+const unsigned int __attribute__((weak)) kbugs_wanted = 1U << KBUG_CHARGE_KEPT;
+
+void kbugs_measure(unsigned int mask)
 {
 	int b;
 
 	for (b = 0; b < NR_KBUGS; b++)
-		kbug_measure(b, &results[b]);
+		if (mask & (1U << b))
+			kbug_measure(b, &results[b]);
 }
 
 enum kbug_verdict kbug_verdict_of(enum kbug b)

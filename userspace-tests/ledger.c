@@ -1,88 +1,179 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "ledger.h"
 #include "vma.h"
 
-#define MAX_PIDS	16
+#define MAX_PIDS	256
 
 /*
- * One process's charged VMAs, kB: "ac" in VmFlags, and shared anonymous
- * ones ("/dev/zero (deleted)", "[anon_shmem:...]", SysV "/SYSV...")
- * less what of them is resident (counted in Shmem).  Reads
- * /proc/PID/smaps with stdio; -1 if it cannot.
+ * Shared anonymous objects ("/dev/zero (deleted)", "[anon_shmem:...]",
+ * SysV "/SYSV..."), one entry per inode whatever processes and VMAs map
+ * it: charged whole at mmap (mm/shmem.c:shmem_acct_size), its pages in
+ * Shmem once touched.  Size and Rss: the largest any VMA of it shows.
  */
-static long charged_kb(pid_t pid)
+struct shanon {
+	unsigned long ino;
+	long size, rss;
+};
+
+#define MAX_SHANON	16
+
+struct tally {
+	long ac;			/* "ac" VMAs, kB */
+	struct shanon sh[MAX_SHANON];
+	int nsh;
+};
+
+static void shanon_add(struct tally *t, unsigned long ino, long size, long rss)
 {
-	char path[64], line[512];
-	long size = 0, rss = 0, sum = 0;
-	bool shanon = false;
-	FILE *f;
+	int i;
 
-	if (pid)
-		snprintf(path, sizeof(path), "/proc/%d/smaps", (int)pid);
-	else
-		snprintf(path, sizeof(path), "/proc/self/smaps");
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long s, e;
-		int n = 0;
-
-		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %n", &s, &e, &n) == 2 &&
-		    n) {
-			shanon = strstr(line + n, "/dev/zero (deleted)") ||
-				 strstr(line + n, "[anon_shmem") ||
-				 !strncmp(line + n, "/SYSV", 5);
-			size = rss = 0;
-		} else if (!strncmp(line, "Size:", 5)) {
-			size = atol(line + 5);
-		} else if (!strncmp(line, "Rss:", 4)) {
-			rss = atol(line + 4);
-		} else if (!strncmp(line, "VmFlags:", 8)) {
-			/* each mnemonic with a space before and after it */
-			if (strstr(line + 8, " ac "))
-				sum += size;
-			else if (shanon && strstr(line + 8, " sh "))
-				sum += size - rss;
-		}
+	for (i = 0; i < t->nsh && t->sh[i].ino != ino; i++)
+		;
+	if (i == t->nsh) {
+		if (t->nsh == MAX_SHANON)
+			return;
+		t->sh[t->nsh++] = (struct shanon){ .ino = ino };
 	}
-	fclose(f);
-	return sum;
+	if (size > t->sh[i].size)
+		t->sh[i].size = size;
+	if (rss > t->sh[i].rss)
+		t->sh[i].rss = rss;
 }
 
-/* Live children of pid (0: this process), appended to pids[*n]. */
-static void add_children(pid_t pid, pid_t *pids, int *n)
-{
-	char path[80], buf[256], *p, *end;
-	int fd;
-	ssize_t len;
+/* One smaps line into t; *cur carries a VMA's fields to its VmFlags. */
+struct vma_fields {
+	unsigned long ino;
+	long size, rss;
+	bool shanon;
+};
 
-	if (!pid)
-		pid = getpid();
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid,
-		 (int)pid);
+static void tally_line(const char *line, struct vma_fields *cur,
+		       struct tally *t)
+{
+	unsigned long s, e, ino;
+	int n = 0;
+
+	if (sscanf(line, "%lx-%lx %*s %*s %*s %lu %n", &s, &e, &ino, &n) == 3 &&
+	    n) {
+		cur->ino = ino;
+		cur->shanon = strstr(line + n, "/dev/zero (deleted)") ||
+			      strstr(line + n, "[anon_shmem") ||
+			      !strncmp(line + n, "/SYSV", 5);
+		cur->size = cur->rss = 0;
+	} else if (!strncmp(line, "Size:", 5)) {
+		cur->size = atol(line + 5);
+	} else if (!strncmp(line, "Rss:", 4)) {
+		cur->rss = atol(line + 4);
+	} else if (!strncmp(line, "VmFlags:", 8)) {
+		/* each mnemonic with a space before and after it */
+		if (strstr(line + 8, " ac "))
+			t->ac += cur->size;
+		else if (cur->shanon && strstr(line + 8, " sh "))
+			shanon_add(t, cur->ino, cur->size, cur->rss);
+	}
+}
+
+/*
+ * One process's charged VMAs into t, from /proc/PID/smaps; -1 if it is
+ * gone.  read() into static buffers, no stdio: no malloc() that would
+ * move this process's heap, a charged VMA, while it is read.
+ */
+static int tally_process(pid_t pid, struct tally *t)
+{
+	static char buf[8192], line[512];
+	struct vma_fields cur = { 0 };
+	size_t len = 0;
+	char path[64];
+	ssize_t got, i;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return;
+		return -1;
+	while ((got = read(fd, buf, sizeof(buf))) > 0) {
+		for (i = 0; i < got; i++) {
+			if (buf[i] != '\n') {
+				if (len < sizeof(line) - 1)
+					line[len++] = buf[i];
+				continue;
+			}
+			line[len] = '\0';
+			tally_line(line, &cur, t);
+			len = 0;
+		}
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * Every process of the guest, from /proc with getdents64 into a static
+ * buffer (no opendir(): its malloc() would move this process's heap).
+ * Kernel threads have an empty smaps.  How many, at most max.
+ */
+static int all_pids(pid_t *pids, int max)
+{
+	static char buf[16384];
+	int fd, n = 0;
+	long got, off;
+
+	fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	while (n < max && (got = getdents64(fd, buf, sizeof(buf))) > 0) {
+		for (off = 0; off < got && n < max;) {
+			struct dirent64 *d = (void *)(buf + off);
+
+			if (d->d_name[0] >= '1' && d->d_name[0] <= '9')
+				pids[n++] = (pid_t)atol(d->d_name);
+			off += d->d_reclen;
+		}
+	}
+	close(fd);
+	return n;
+}
+
+/*
+ * The pages of every tmpfs mounted here (statfs: mm/shmem.c:shmem_statfs,
+ * used_blocks, an exact sum), kB: a tmpfs file is charged per page it
+ * allocates (mm/shmem.c:shmem_acct_blocks, VM_NORESERVE), as run-all's
+ * tee writing to /tmp or an overlay's copy-up to its tmpfs upper do.
+ */
+static long tmpfs_kb(void)
+{
+	static char buf[16384];
+	char *line, *save, dev[64], dir[256], type[32];
+	struct statfs st;
+	long kb = 0;
+	ssize_t len;
+	int fd;
+
+	fd = open("/proc/self/mounts", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
 	len = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (len <= 0)
-		return;
+		return 0;
 	buf[len] = '\0';
-	for (p = buf; *n < MAX_PIDS; p = end) {
-		long c = strtol(p, &end, 10);
-
-		if (end == p)
-			break;
-		pids[(*n)++] = (pid_t)c;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "%63s %255s %31s", dev, dir, type) != 3 ||
+		    strcmp(type, "tmpfs") || statfs(dir, &st))
+			continue;
+		kb += (long)((st.f_blocks - st.f_bfree) * st.f_bsize / 1024);
 	}
+	return kb;
 }
 
 static long status_kb(const char *key)
@@ -106,50 +197,52 @@ static long status_kb(const char *key)
 	return p ? atol(p + strlen(k)) : -1;
 }
 
-int ledger_read(struct ledger_read *r, const pid_t *pids, int n)
+int ledger_read(struct ledger_read *r)
 {
-	pid_t all[MAX_PIDS];
-	int i, nall = 0;
-	long kb;
+	static pid_t all[MAX_PIDS];
+	struct tally t = { 0 };
+	int i, nall, try;
+	long before;
 
-	all[nall++] = 0;
-	for (i = 0; i < n && nall < MAX_PIDS; i++)
-		if (pids[i])
-			all[nall++] = pids[i];
-	for (i = 0; i < nall && nall < MAX_PIDS; i++)
-		add_children(all[i], all, &nall);
-	memset(r, 0, sizeof(*r));
-	for (i = 0; i < nall; i++) {
-		kb = charged_kb(all[i]);
-		/* a child that is gone between the two reads: no charge */
-		if (kb < 0 && i == 0)
-			return -1;
-		if (kb > 0)
-			r->accountable += kb;
+	/*
+	 * Committed_AS before and after the VMAs: the same both times, or
+	 * something charged meanwhile and the read is made again.
+	 */
+	for (try = 0; try < 3; try++) {
+		memset(r, 0, sizeof(*r));
+		memset(&t, 0, sizeof(t));
+		before = meminfo_kb("Committed_AS");
+		nall = all_pids(all, MAX_PIDS);
+		/* a process gone between listing and reading had no charge */
+		for (i = 0; i < nall; i++)
+			tally_process(all[i], &t);
+		r->committed = meminfo_kb("Committed_AS");
+		if (r->committed == before)
+			break;
 	}
-	r->committed = meminfo_kb("Committed_AS");
-	r->shmem = meminfo_kb("Shmem");
-	r->vm_size = status_kb("VmSize");
-	r->vm_data = status_kb("VmData");
-	if (r->committed < 0 || r->shmem < 0) {
+	if (!nall || r->committed < 0) {
 		errno = EIO;
 		return -1;
 	}
+	r->accountable = t.ac + tmpfs_kb();
+	for (i = 0; i < t.nsh; i++)
+		r->accountable += t.sh[i].size - t.sh[i].rss;
+	r->shmem = meminfo_kb("Shmem");
+	r->vm_size = status_kb("VmSize");
+	r->vm_data = status_kb("VmData");
 	return 0;
 }
 
 long ledger_unexplained(const struct ledger_read *a,
 			const struct ledger_read *b)
 {
-	return (b->committed - a->committed) - (b->accountable - a->accountable) -
-	       (b->shmem - a->shmem);
+	return (b->committed - a->committed) - (b->accountable - a->accountable);
 }
 
 /* ---- one scenario ---- */
 
 static struct {
 	bool running;
-	pid_t extra;
 	struct ledger_read base;
 	int reads;		/* reads so far, the baseline not counted */
 	int worst_read;		/* which one saw worst */
@@ -157,20 +250,31 @@ static struct {
 	struct ledger_read at_worst;
 } sc;
 
+/*
+ * The program's first process, the harness's parent: its tests run in
+ * children and grandchildren (kselftest_harness.h: __TEST_F_IMPL), which
+ * inherit this.
+ */
+static pid_t owner;
+
+static void __attribute__((constructor)) ledger_owner(void)
+{
+	owner = getpid();
+}
+
 static const char *prog_file(void)
 {
 	static char path[96];
 
 	snprintf(path, sizeof(path), "/tmp/mmapdemo-ledger.%s.%d",
-		 program_invocation_short_name, (int)getppid());
+		 program_invocation_short_name, (int)owner);
 	return path;
 }
 
-void ledger_begin(pid_t extra)
+void ledger_begin(void)
 {
 	memset(&sc, 0, sizeof(sc));
-	sc.extra = extra;
-	sc.running = !ledger_read(&sc.base, &sc.extra, 1);
+	sc.running = !ledger_read(&sc.base);
 }
 
 void ledger_point(void)
@@ -178,7 +282,7 @@ void ledger_point(void)
 	struct ledger_read r;
 	long u;
 
-	if (!sc.running || ledger_read(&r, &sc.extra, 1))
+	if (!sc.running || ledger_read(&r))
 		return;
 	sc.reads++;
 	u = ledger_unexplained(&sc.base, &r);
@@ -209,9 +313,12 @@ long ledger_end(const char *name, const char *explained_by)
 	if (!sc.running)
 		return 0;
 	ledger_point();
-	if (!ledger_read(&r, &sc.extra, 1))
+	if (!ledger_read(&r))
 		left = ledger_unexplained(&sc.base, &r);
 	finding = labs(sc.worst) >= LEDGER_NOISE_KB;
+	/* a kept charge only ever adds */
+	if (sc.worst <= 0)
+		explained_by = NULL;
 	if (finding) {
 		printf("# ledger-finding %s: %+ld kB unexplained at read %d of %d, %+ld kB left after unmapping (Committed_AS %+ld kB, charged VMAs %+ld kB, Shmem %+ld kB)%s%s\n",
 		       name, sc.worst, sc.worst_read, sc.reads, left,
@@ -243,8 +350,9 @@ static void __attribute__((destructor)) ledger_summary(void)
 	long n = 0, found = 0, expl = 0, kb;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/tmp/mmapdemo-ledger.%s.%d",
-		 program_invocation_short_name, (int)getpid());
+	if (getpid() != owner)
+		return;
+	snprintf(path, sizeof(path), "%s", prog_file());
 	f = fopen(path, "re");
 	if (!f)
 		return;

@@ -7,25 +7,28 @@
  * percpu_counter_sum of vm_committed_as) is system-wide.  What a process
  * is charged for is, by mm/vma.c:accountable_mapping and
  * mm/mmap.c:do_brk_flags, exactly its VMAs with VM_ACCOUNT, "ac" in
- * /proc/PID/smaps' VmFlags (fs/proc/task_mmu.c:show_smap_vma_flags).  So
- * a read is
- *	unexplained = Committed_AS - "ac" VMAs of the process (and of
- *		      the processes it names: a FUSE server, its children)
- *		      - Shmem - shared anonymous VMAs not yet touched
- * The one other charger in a guest that runs one test at a time is tmpfs
- * (/tmp, where run-all's tee writes the output): mm/shmem.c:
- * shmem_acct_blocks charges each page a VM_NORESERVE file allocates, and
- * Shmem counts the same page.  A shared anonymous mapping is charged
- * whole at mmap (mm/shmem.c:shmem_acct_size via shmem_zero_setup), its
- * pages count in Shmem once touched: Size - Rss of such a VMA.
- * Between two reads of one scenario the unexplained part does not move;
- * where it does by LEDGER_NOISE_KB or more, that is a finding.
+ * /proc/PID/smaps' VmFlags (fs/proc/task_mmu.c:show_smap_vma_flags).
+ * So a read is
+ *	unexplained = Committed_AS - "ac" VMAs of every process
+ *		      - shared anonymous objects not yet touched
+ *		      - the pages of every tmpfs mounted (statfs)
+ * summed over every process of the guest, which runs one test at a time
+ * (init, run-all, its tee, the test's processes and their children): so
+ * another process's malloc() is no noise.
+ * A shared anonymous mapping is charged whole at mmap (mm/shmem.c:
+ * shmem_acct_size via shmem_zero_setup) and has no "ac": Size - Rss of
+ * its object (the largest over the VMAs that map it) stands for it.
+ * Shmem is not subtracted: a vmstat counter with per-CPU deltas
+ * (mm/vmstat.c), off by pages at any read; it is only reported.
+ * Committed_AS is read before and after the VMAs, and the read made
+ * again if it moved.  Between two reads of one scenario the unexplained
+ * part stays where it was; a move of LEDGER_NOISE_KB or more is a
+ * finding.
  */
 #ifndef MMAPDEMO_LEDGER_H
 #define MMAPDEMO_LEDGER_H
 
 #include <stdbool.h>
-#include <sys/types.h>
 
 /* Two pages: below any mapping's charge, above a read's rounding. */
 #define LEDGER_NOISE_KB		8
@@ -33,16 +36,12 @@
 struct ledger_read {
 	long committed;		/* Committed_AS, kB */
 	long shmem;		/* Shmem, kB */
-	long accountable;	/* "ac" VMAs + untouched shared anonymous, kB */
+	long accountable;	/* "ac" VMAs, untouched shared anonymous, tmpfs; kB */
 	long vm_size, vm_data;	/* VmSize, VmData of this process, kB */
 };
 
-/*
- * Read the ledger for this process and the n processes in pids (0 is this
- * process), and their live children (/proc/PID/task/PID/children, when
- * the kernel has CONFIG_PROC_CHILDREN).  0, or -1 with errno.
- */
-int ledger_read(struct ledger_read *r, const pid_t *pids, int n);
+/* Read the ledger (every process of the guest); 0, or -1 with errno. */
+int ledger_read(struct ledger_read *r);
 
 /* What moved between a and b that the mappings do not explain, kB. */
 long ledger_unexplained(const struct ledger_read *a,
@@ -55,10 +54,9 @@ long ledger_unexplained(const struct ledger_read *a,
  * change; ledger_end() reads once more, prints a diagnostic line
  *	# ledger-finding NAME: +N kB unexplained at read K of M (...)
  * for each finding, counts the scenario for ledger_summary() and returns
- * the unexplained change left after unmapping (kB).  extra: a process
- * to read too (a FUSE server), or 0.
+ * the unexplained change left after unmapping (kB).
  */
-void ledger_begin(pid_t extra);
+void ledger_begin(void);
 void ledger_point(void);
 long ledger_end(const char *name, const char *explained_by);
 

@@ -27,7 +27,8 @@
 #include "kselftest_harness.h"
 #include "fixture.h"
 
-KBUGS_MEASURE_AT_START()
+/* kbug_present(KBUG_MERGE_CLOBBER) below */
+KBUGS_WANT(KBUGS_ALL);
 
 #define MAX_MAP_COUNT "/proc/sys/vm/max_map_count"
 

@@ -74,6 +74,7 @@
 #include "kbugs.h"
 #include "vma.h"
 
+KBUGS_WANT(KBUGS_ALL);
 KBUGS_MEASURE_AT_START()
 
 /* Far below mmap_base: the kernel puts nothing of its own choice here. */

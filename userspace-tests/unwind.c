@@ -51,7 +51,8 @@
 #include "kselftest_harness.h"
 #include "fixture.h"
 
-KBUGS_MEASURE_AT_START()
+/* kbug_present(KBUG_MERGE_CLOBBER) below */
+KBUGS_WANT(KBUGS_ALL);
 
 #define FAULT	MMAPDEMO_MODE_FAULT
 #define FLAGS	MMAPDEMO_MODE_FLAGS
