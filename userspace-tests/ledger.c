@@ -82,38 +82,30 @@ static void tally_line(const char *line, struct vma_fields *cur,
 	}
 }
 
+struct tally_arg {
+	struct vma_fields cur;
+	struct tally *t;
+};
+
+static void tally_one(const char *line, void *arg)
+{
+	struct tally_arg *a = arg;
+
+	tally_line(line, &a->cur, a->t);
+}
+
 /*
  * One process's charged VMAs into t, from /proc/PID/smaps; -1 if it is
- * gone.  read() into static buffers, no stdio: no malloc() that would
- * move this process's heap, a charged VMA, while it is read.
+ * gone.  proc_lines() (vma.h), no stdio: no malloc() that would move this
+ * process's heap, a charged VMA, while it is read.
  */
 static int tally_process(pid_t pid, struct tally *t)
 {
-	static char buf[8192], line[512];
-	struct vma_fields cur = { 0 };
-	size_t len = 0;
+	struct tally_arg a = { .t = t };
 	char path[64];
-	ssize_t got, i;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/smaps", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	while ((got = read(fd, buf, sizeof(buf))) > 0) {
-		for (i = 0; i < got; i++) {
-			if (buf[i] != '\n') {
-				if (len < sizeof(line) - 1)
-					line[len++] = buf[i];
-				continue;
-			}
-			line[len] = '\0';
-			tally_line(line, &cur, t);
-			len = 0;
-		}
-	}
-	close(fd);
-	return 0;
+	return proc_lines(path, tally_one, &a);
 }
 
 /*

@@ -127,6 +127,14 @@ int map_count(void);
 /* Same, only the VMAs that intersect [start, end). */
 int map_count_in(unsigned long start, unsigned long end);
 
+/*
+ * fn(line, arg) for each line of the file path (a /proc file), without
+ * the newline, read with read() into static buffers: no malloc(), so the
+ * reading moves no heap.  0, or -1 with errno.
+ */
+int proc_lines(const char *path, void (*fn)(const char *line, void *arg),
+	       void *arg);
+
 /* /dev/kmsg, non-blocking, positioned at its end: what is logged from now on. */
 int kmsg_open(void);
 
