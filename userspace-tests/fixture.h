@@ -10,13 +10,23 @@
 #define MMAPDEMO_FIXTURE_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include "kbugs.h"
+#include "ledger.h"
 #include "scenario.h"
+
+/*
+ * Every test program of a twin knows the kernel bugs it may meet before
+ * its first test: kbug_present() (kbugs.h) for its expectations, and for
+ * the ledger's findings.
+ */
+KBUGS_MEASURE_AT_START()
 
 /* How much a counter grew from the snapshot a to the snapshot b. */
 #define DELTA(a, b, f)	((long)((b).f - (a).f))
@@ -43,6 +53,24 @@ struct testbed {
 	struct mmapdemo_stats base;
 	bool up;
 };
+
+static inline long testbed_prepare_hooks(const struct testbed *tb)
+{
+	int fd = open(MMAPDEMO_DEV_PREPARE, O_RDONLY | O_CLOEXEC);
+	long n = 0;
+
+	/* the prepare device (a test may map it beside tb's twin: flags.c) */
+	if (fd >= 0) {
+		n = twin_stats(fd).hook_calls;
+		close(fd);
+	}
+	if (tb->t.prepare && tb->t.backend != BACKEND_DEV)
+		n += target_stats(&tb->t).hook_calls;
+	return n;
+}
+
+/* the prepare hooks counted at the scenario's start (its ledger's) */
+static long testbed_hooks_at_start;
 
 /*
  * Set tb up for a test of one twin on one backend, in mode, with a file
@@ -98,9 +126,33 @@ static inline int testbed_setup(struct __test_metadata *_metadata,
 	}
 	ASSERT_GE(tb->fd, 0) TH_LOG("%s: %s", tb->t.path, strerror(errno));
 	tb->state = !prepare || prepare_keeps_state();
+	/* the commit-charge ledger of the scenario (ledger.h) */
+	testbed_hooks_at_start = testbed_prepare_hooks(tb);
+	ledger_begin();
 	tb->base = target_stats(&tb->t);
 	tb->up = true;
 	return 0;
+}
+
+/*
+ * The ledger's last read, every mapping of the test gone.  A prepare twin
+ * whose hook ran, on a kernel where this program measured the charge
+ * bug: a charge that stayed is consistent with that bug (a failed
+ * private writable mmap keeps its charge), and says so.
+ */
+static inline void testbed_ledger_end(struct __test_metadata *_metadata,
+				      const struct testbed *tb)
+{
+	bool hooked = testbed_prepare_hooks(tb) != testbed_hooks_at_start;
+	char name[256];
+
+	snprintf(name, sizeof(name), "%s:%s.%s(%s,%s)",
+		 program_invocation_short_name, _metadata->fixture->name,
+		 _metadata->name, tb->t.prepare ? "prepare" : "legacy",
+		 tb->t.fs ? tb->t.fs : "dev");
+	ledger_end(name, hooked &&
+			 kbug_verdict_of(KBUG_CHARGE_KEPT) == KBUG_PRESENT ?
+			 "consistent with kernel-bug charge-kept" : NULL);
 }
 
 /*
@@ -143,6 +195,8 @@ static inline void testbed_teardown(struct __test_metadata *_metadata,
 			  (tb->t.prepare ? DELTA(tb->base, end, mapped_calls) :
 					   DELTA(tb->base, end, hook_calls)) +
 			  DELTA(tb->base, end, vm_open) - tb->unclosed);
+	/* the ledger's last read before the mounts go: hooks still counted */
+	testbed_ledger_end(_metadata, tb);
 	EXPECT_EQ(0, target_down(&tb->t)) TH_LOG("umount: %s %s",
 						 strerror(errno), tb->t.srv.why);
 	tb->up = false;

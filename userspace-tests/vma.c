@@ -189,14 +189,15 @@ static int count_line(const char *line, unsigned long start,
 	return s < end && e > start;
 }
 
-int map_count_in(unsigned long start, unsigned long end)
+int proc_lines(const char *path, void (*fn)(const char *line, void *arg),
+	       void *arg)
 {
 	static char buf[4096], line[512];
 	size_t len = 0;
 	ssize_t got, i;
-	int fd, n = 0;
+	int fd;
 
-	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	while ((got = read(fd, buf, sizeof(buf))) > 0) {
@@ -207,12 +208,31 @@ int map_count_in(unsigned long start, unsigned long end)
 				continue;
 			}
 			line[len] = '\0';
-			n += count_line(line, start, end);
+			fn(line, arg);
 			len = 0;
 		}
 	}
 	close(fd);
-	return got < 0 ? -1 : n;
+	return got < 0 ? -1 : 0;
+}
+
+struct count_arg {
+	unsigned long start, end;
+	int n;
+};
+
+static void count_one(const char *line, void *arg)
+{
+	struct count_arg *c = arg;
+
+	c->n += count_line(line, c->start, c->end);
+}
+
+int map_count_in(unsigned long start, unsigned long end)
+{
+	struct count_arg c = { .start = start, .end = end };
+
+	return proc_lines("/proc/self/maps", count_one, &c) ? -1 : c.n;
 }
 
 int map_count(void)
