@@ -14,9 +14,11 @@
  * twin's object, made by the first mmap's ->mapped, is orphaned there.
  * 6.16 to 7.0 overwrite too, but have no ->mapped and keep no object.
  * The legacy twin is never clobbered: the kernel writes the fields for a
- * .mmap_prepare file only (have_mmap_prepare).  Which kernels clobber is
- * read from the running kernel's release against those sources; whether
- * an object was orphaned is measured (live_objects after the munmap).
+ * .mmap_prepare file only (have_mmap_prepare).  Whether the running
+ * kernel clobbers is measured once at start (kbugs.c, KBUG_MERGE_CLOBBER,
+ * never told from the release: the fix came in a stable update); whether
+ * an object was orphaned here is measured too (live_objects after the
+ * munmap), and the two must agree.
  *
  * SHARED, the shape of fs/afs/file.c: the open file's own object, handed
  * over in desc->private_data, ->mapped (or .mmap) only takes a count on
@@ -33,35 +35,16 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "fixture.h"
 
+KBUGS_WANT(KBUGS_ALL);
+
 #define NO_MAPPED_SHARED "no vm_ops->mapped (7.1): no callback takes the " \
 	"count of the SHARED shape"
-
-/*
- * Does the running kernel write a merged .mmap_prepare mmap's
- * desc->private_data onto the VMA it merged into?  By the sources (file
- * comment): 6.16 to 7.1, and 7.2.0 to 7.2.9.
- */
-static bool kernel_clobbers_merged_neighbour(void)
-{
-	struct utsname u;
-	int major, minor, patch = 0;
-
-	if (uname(&u) || sscanf(u.release, "%d.%d.%d", &major, &minor,
-				&patch) < 2)
-		return false;
-	if (major == 6)
-		return minor >= 16;
-	if (major == 7 && minor <= 1)
-		return true;
-	return major == 7 && minor == 2 && patch < 10;
-}
 
 /* How many VMAs hold a count on fd's SHARED object; -1 on error. */
 static long shared_maps(int fd)
@@ -179,7 +162,7 @@ TEST_F(state, merge_then_unmap)
 	/* the one VMA got its ->close */
 	EXPECT_EQ(1, DELTA(mid, end, vm_close));
 	EXPECT_EQ(0, shared_maps(self->tb.fd));
-	if (variant->prepare && self->objs && kernel_clobbers_merged_neighbour())
+	if (variant->prepare && self->objs && kbug_present(KBUG_MERGE_CLOBBER))
 		orphans = 1;
 	EXPECT_EQ(self->tb.base.live_objects + orphans, end.live_objects)
 		TH_LOG("%s", orphans ? "expected the merge to orphan the first "
