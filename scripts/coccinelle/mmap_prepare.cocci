@@ -99,6 +99,10 @@ VIRT.add("mapped")
 @@
 VIRT.add("desc_pages")
 
+@script:python depends on analyse@
+@@
+VIRT.add("analyse")
+
 @script:python depends on error_override@
 @@
 VIRT.add("error_override")
@@ -109,6 +113,7 @@ VIRT.add("error_override")
 // .mmap = generic_file_mmap: no hook of our own.
 @gen depends on generic_prepare@
 identifier fops;
+symbol generic_file_mmap;
 @@
 struct file_operations fops = { ...,
 - .mmap = generic_file_mmap,
@@ -117,6 +122,7 @@ struct file_operations fops = { ...,
 
 @gen_ro depends on generic_prepare@
 identifier fops;
+symbol generic_file_readonly_mmap;
 @@
 struct file_operations fops = { ...,
 - .mmap = generic_file_readonly_mmap,
@@ -184,7 +190,7 @@ if fn in DEFS:
 	refuse(fn, p, "allocates in the hook (%s): the hook runs also for an mmap() that merges or fails later; per-mapping state goes to vm_ops->mapped (7.1+), or the driver stays .mmap" % a)
 
 @ref@
-identifier r =~ "^\(get_[A-Za-z0-9_]+\|[A-Za-z0-9_]+_get\|kref_get[A-Za-z0-9_]*\|refcount_inc[A-Za-z0-9_]*\|refcount_add[A-Za-z0-9_]*\|atomic_inc[A-Za-z0-9_]*\|atomic_add[A-Za-z0-9_]*\|atomic_long_inc[A-Za-z0-9_]*\|atomic_long_add[A-Za-z0-9_]*\|atomic64_inc[A-Za-z0-9_]*\|percpu_ref_get[A-Za-z0-9_]*\|try_module_get\|igrab\|ihold\|dget\|mmgrab\|mmget\|[A-Za-z0-9_]+_add_open_mmap\|list_add[A-Za-z0-9_]*\|hlist_add[A-Za-z0-9_]*\|list_move[A-Za-z0-9_]*\|xa_store\|radix_tree_insert\|set_bit\|__set_bit\|test_and_set_bit\|clear_bit\|__clear_bit\|atomic_set\|atomic_dec[A-Za-z0-9_]*\|refcount_dec[A-Za-z0-9_]*\|[A-Za-z0-9_]+_put\)$";
+identifier r =~ "^\(pm_runtime_[A-Za-z0-9_]*get[A-Za-z0-9_]*\|get_[A-Za-z0-9_]+\|[A-Za-z0-9_]+_get\|kref_get[A-Za-z0-9_]*\|refcount_inc[A-Za-z0-9_]*\|refcount_add[A-Za-z0-9_]*\|atomic_inc[A-Za-z0-9_]*\|atomic_add[A-Za-z0-9_]*\|atomic_long_inc[A-Za-z0-9_]*\|atomic_long_add[A-Za-z0-9_]*\|atomic64_inc[A-Za-z0-9_]*\|percpu_ref_get[A-Za-z0-9_]*\|try_module_get\|igrab\|ihold\|dget\|mmgrab\|mmget\|[A-Za-z0-9_]+_add_open_mmap\|list_add[A-Za-z0-9_]*\|hlist_add[A-Za-z0-9_]*\|list_move[A-Za-z0-9_]*\|xa_store\|radix_tree_insert\|set_bit\|__set_bit\|test_and_set_bit\|clear_bit\|__clear_bit\|atomic_set\|atomic_dec[A-Za-z0-9_]*\|refcount_dec[A-Za-z0-9_]*\|[A-Za-z0-9_]+_put\)$";
 position p;
 @@
 r@p(...)
@@ -288,7 +294,7 @@ if fn in DEFS:
 	LOCKS.setdefault(fn, (lk, p))
 
 @remapcall@
-identifier rf = {remap_pfn_range, io_remap_pfn_range, vm_map_pages, vm_map_pages_zero};
+identifier rf = {remap_pfn_range, io_remap_pfn_range, vm_map_pages, vm_map_pages_zero, vm_iomap_memory};
 position p;
 @@
 rf@p(...)
@@ -477,6 +483,29 @@ int ofn(struct file *of, struct vm_area_struct *ov) { <...
 )
 ...> }
 
+// vm_iomap_memory() -> mmap_action_simple_ioremap() (7.1+): the same
+// checks and remap (mm/memory.c:__simple_ioremap_prep, both).
+@viomap depends on map_kernel@
+identifier ok.ofn, ok.of, ok.ov, E;
+expression S, L;
+@@
+int ofn(struct file *of, struct vm_area_struct *ov) { <...
+(
+- return vm_iomap_memory(ov, S, L);
++ mmap_action_simple_ioremap(desc, S, L);
++ return 0;
+|
+- E = vm_iomap_memory(ov, S, L);
+- if (\(E\|E < 0\)) return E;
++ mmap_action_simple_ioremap(desc, S, L);
+|
+- E = vm_iomap_memory(ov, S, L);
+- return E;
++ mmap_action_simple_ioremap(desc, S, L);
++ return 0;
+)
+...> }
+
 // generic_file_mmap() -> generic_file_mmap_prepare() (6.17+).
 @generic depends on generic_prepare@
 identifier ok.ofn, ok.of, ok.ov;
@@ -598,18 +627,16 @@ int ofn(struct file *of, struct vm_area_struct *ov) { <...
 // Tests in a boolean context: the bit helpers (7.0: vma_desc_test_flags,
 // any-of; 7.1+: vma_desc_test / vma_desc_test_any).
 @bctx_s depends on desc_set_flags@
-identifier ok.ofn, ok.of, ok.ov;
+identifier v;
 expression F;
 statement S1, S2;
 position p;
 @@
-int ofn(struct file *of, struct vm_area_struct *ov) { <...
 (
-  if (ov->vm_flags@p & F) S1 else S2
+  if (v->vm_flags@p & F) S1 else S2
 |
-  if (ov->vm_flags@p & F) S1
+  if (v->vm_flags@p & F) S1
 )
-...> }
 
 @script:python@
 p << bctx_s.p;
@@ -617,25 +644,23 @@ p << bctx_s.p;
 BOOL.add((p[0].line, p[0].column))
 
 @bctx_e depends on desc_set_flags@
-identifier ok.ofn, ok.of, ok.ov;
+identifier v;
 expression F, E2, E3, E4;
 position p;
 @@
-int ofn(struct file *of, struct vm_area_struct *ov) { <...
 (
-  !(ov->vm_flags@p & F)
+  !(v->vm_flags@p & F)
 |
-  ov->vm_flags@p & F && E2
+  v->vm_flags@p & F && E2
 |
-  E2 && ov->vm_flags@p & F
+  E2 && v->vm_flags@p & F
 |
-  ov->vm_flags@p & F || E2
+  v->vm_flags@p & F || E2
 |
-  E2 || ov->vm_flags@p & F
+  E2 || v->vm_flags@p & F
 |
-  ov->vm_flags@p & F ? E3 : E4
+  v->vm_flags@p & F ? E3 : E4
 )
-...> }
 
 @script:python@
 p << bctx_e.p;
@@ -762,7 +787,11 @@ fn << ok.ofn;
 c << left_call.c;
 p << left_call.p;
 @@
-if c in ("remap_pfn_range", "io_remap_pfn_range", "vm_map_pages", "vm_map_pages_zero") and "actions" not in VIRT:
+if c == "vm_iomap_memory" and "map_kernel" not in VIRT:
+	refuse_late(fn, p, "vm_iomap_memory() needs the VMA, and mmap_action_simple_ioremap() comes in 7.1: stays .mmap")
+elif c == "vm_iomap_memory":
+	refuse_late(fn, p, "the result of vm_iomap_memory() is used otherwise than returned: stays .mmap")
+elif c in ("remap_pfn_range", "io_remap_pfn_range", "vm_map_pages", "vm_map_pages_zero") and "actions" not in VIRT:
 	refuse_late(fn, p, "%s() needs the VMA, and this series has no mmap_action (6.19+): stays .mmap" % c)
 elif c in ("vm_map_pages", "vm_map_pages_zero") and "map_kernel" not in VIRT:
 	refuse_late(fn, p, "%s() needs the VMA, and mmap_action_map_kernel_pages() comes in 7.1: stays .mmap" % c)
@@ -786,30 +815,20 @@ p << left.p;
 if not reasons.get(fn):
 	refuse_late(fn, p, "uses the VMA itself (the flags as a value, or the VMA kept): stays .mmap")
 
-// The signature and a local for the file.
-@usesfile@
-identifier ok.ofn, ok.of, ok.ov;
-@@
-int ofn(struct file *of, struct vm_area_struct *ov) { <+... of ...+> }
-
+// The signature.  scripts/cocci adds "struct file *FILE = desc->file;"
+// to each converted definition that names FILE (also under #ifdef).
 @script:python nm@
 fn << ok.ofn;
+of << ok.of;
+ov << ok.ov;
 nfn;
 @@
 coccinelle.nfn = new_name(fn)
 done.add(fn)
+if "analyse" in VIRT:
+	print("PARAM %s %s %s %s" % (new_name(fn), of, ov, fn))
 
-@sig_file depends on usesfile && !analyse@
-identifier ok.ofn, ok.of, ok.ov, nm.nfn;
-@@
-- int ofn(struct file *of, struct vm_area_struct *ov)
-+ int nfn(struct vm_area_desc *desc)
-  {
-+ struct file *of = desc->file;
-  ...
-  }
-
-@sig depends on !usesfile && !analyse@
+@sig depends on !analyse@
 identifier ok.ofn, ok.of, ok.ov, nm.nfn;
 @@
 - int ofn(struct file *of, struct vm_area_struct *ov)
@@ -829,6 +848,8 @@ struct file_operations fops = { ...,
 
 @finalize:python depends on analyse@
 @@
+for fn, line in sorted(DEFS.items()):
+	print("DEF %s %d" % (fn, line))
 for fn, lst in sorted(reasons.items()):
 	for line, why in sorted(set(lst)):
 		print("REFUSE %s %d %s" % (fn, line, why))
