@@ -775,6 +775,17 @@ int ofn(struct file *of, struct vm_area_struct *ov) { <...
 )
 ...> }
 
+// A local that an action left unused ("int err;" of "err = remap(...)").
+@unused@
+identifier ok.ofn, ok.of, ok.ov, E;
+type T;
+@@
+int ofn(struct file *of, struct vm_area_struct *ov) {
+  ... when any
+- T E;
+  ... when != E
+}
+
 // What still needs the VMA cannot be converted: analysis pass only.
 @left_call depends on analyse@
 identifier ok.ofn, ok.of, ok.ov, c;
