@@ -427,6 +427,17 @@ dkms-check: ## dkms add/build/install in the chroot for two kernels
 	@scripts/dkms-check --root $(ROOT) --kernels \
 		"$(SETUP_KVER) $$(sed -n 's/^SETUP_KVER := //p' $(BUILD)/setup-previous.mk)"
 
+# Coccinelle (docs/coccinelle.md): spatch from Debian's package, in the chroot.
+cocci: ## FILE=x.c [SERIES=7.3]: print the patch porting FILE's .mmap to .mmap_prepare
+	@test -n '$(FILE)' || { echo 'make cocci: FILE=path/to/driver.c is required' >&2; exit 2; }
+	@CACHE='$(CACHE)' scripts/cocci --series '$(or $(SERIES),7.3)' '$(FILE)'
+cocci-report: ## FILE=x.c: the .mmap_prepare traps in FILE (exit 1 when any)
+	@test -n '$(FILE)' || { echo 'make cocci-report: FILE=path/to/driver.c is required' >&2; exit 2; }
+	@CACHE='$(CACHE)' scripts/cocci --report '$(FILE)'
+cocci-table: ## measure the patch against the kernel's conversions, into docs/coccinelle.md
+	@CACHE='$(CACHE)' scripts/cocci-table --out docs/coccinelle.md
+.PHONY: cocci cocci-report cocci-table
+
 clean: ## remove build/ and what an in-tree Kbuild build leaves
 	rm -rf $(BUILD) *.ko *.o *.mod *.mod.c .*.cmd modules.order \
 		Module.symvers .module-common.o driver/*.o driver/.*.cmd \
@@ -442,5 +453,5 @@ clean: ## remove build/ and what an in-tree Kbuild build leaves
 ## builds and boots at a time, default 2).
 help: ## this text
 	@awk '/^[a-z][a-z-]*:.* ## / { t = $$0; sub(/:.*/, "", t); \
-		sub(/^[^#]* ## /, ""); printf "make %-11s%s\n", t, $$0; next } \
+		sub(/^[^#]* ## /, ""); printf "make %-13s%s\n", t, $$0; next } \
 		/^## / { print substr($$0, 4) }' $(firstword $(MAKEFILE_LIST))
