@@ -65,9 +65,10 @@ VMRUN_KMODS += --memory 1024 --timeout 3000 $(if $(filter \
 endif
 # The example drivers' modules (docs/example, examples/*), built by the same
 # Kbuild run, go to OUT/example; vm-run puts that directory at
-# /extra/example (userspace-tests/example.c, examples/*/test.c).
+# /extra/example (userspace-tests/example.c, examples/*/test.c).  QEMU's
+# edu PCI device is the one whose BAR examples/mmio_bar maps.
 VMRUN := scripts/vm-run --kernel $(KERNEL_IMAGE) --module $(OUT)/mmapdemo.ko \
-	$(VMRUN_KMODS) --add $(OUT)/example
+	$(VMRUN_KMODS) --add $(OUT)/example --device edu
 CHROOT := scripts/in-chroot $(ROOT) --bind $(CURDIR) --bind $(KSRC) \
 	$(if $(wildcard $(KDIR)/Makefile),--bind $(KDIR)) --cd $(CURDIR) --
 
