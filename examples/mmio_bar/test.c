@@ -206,6 +206,8 @@ FIXTURE_VARIANT(edu) {
 	const char *name;
 	const char *needs;	/* what the kernel lacks if it is not built */
 	const char *symbol;	/* a kernel function that shows the API, or NULL */
+	const char *first;	/* a function of the first of two APIs needed, */
+	const char *then;	/* and the second: what lacks if first is there */
 };
 
 FIXTURE_VARIANT_ADD(edu, legacy) {
@@ -214,7 +216,9 @@ FIXTURE_VARIANT_ADD(edu, legacy) {
 
 FIXTURE_VARIANT_ADD(edu, prepare) {
 	.name = "edu_prepare",
-	.needs = "mmap_action_ioremap_full() (6.19) or vma_desc_test() (7.1)",
+	.needs = "the mmap actions, mmap_action_ioremap_full() (6.19)",
+	.first = "mmap_action_prepare",		/* 6.19 mm/util.c */
+	.then = "vma_desc_test() (7.1)",
 };
 
 FIXTURE_VARIANT_ADD(edu, simple) {
@@ -248,7 +252,8 @@ FIXTURE_SETUP(edu)
 			TH_LOG("the kernel has %s, yet %s.ko was not built",
 			       variant->symbol, variant->name);
 		SKIP(return, "%s.ko not built: the kernel lacks %s",
-		     variant->name, variant->needs);
+		     variant->name, variant->first && kernel_has(variant->first) ?
+		     variant->then : variant->needs);
 	}
 	ASSERT_EQ(0, twin_load(variant->name))
 		TH_LOG("load %s: %s", variant->name, strerror(errno));
