@@ -67,8 +67,9 @@ endif
 # go to OUT/example with examples.txt, the list of those built and not
 # built (scripts/examples-built); vm-run puts that directory at
 # /extra/example, where examples/*/test.c find them.
+# QEMU's edu PCI device is the one whose BAR examples/mmio_bar maps.
 VMRUN := scripts/vm-run --kernel $(KERNEL_IMAGE) --module $(OUT)/mmapdemo.ko \
-	$(VMRUN_KMODS) --add $(OUT)/example
+	$(VMRUN_KMODS) --add $(OUT)/example --device edu
 CHROOT := scripts/in-chroot $(ROOT) --bind $(CURDIR) --bind $(KSRC) \
 	$(if $(wildcard $(KDIR)/Makefile),--bind $(KDIR)) --cd $(CURDIR) --
 

@@ -143,6 +143,16 @@ static void __maybe_unused s(struct vm_area_desc *d, struct page **p)
 }
 C
 
+# mmap_action_simple_ioremap() (v7.1): the kernel checks pgoff and length
+# against a physical range and I/O-remaps it once the VMA exists
+# (mm/memory.c:simple_ioremap_prepare), as vm_iomap_memory() does in .mmap.
+probe HAVE_MMAP_ACTION_SIMPLE_IOREMAP <<'C'
+static void __maybe_unused s(struct vm_area_desc *d, phys_addr_t a)
+{
+	mmap_action_simple_ioremap(d, a, PAGE_SIZE);
+}
+C
+
 # action.error_override (v7.2, replacing error_hook): the errno userspace
 # sees when an action or ->mapped fails.
 probe HAVE_MMAP_ACTION_ERROR_OVERRIDE <<'C'
