@@ -5,8 +5,7 @@
  * examples.txt, the list of those built and not built, from
  * scripts/examples-built), the VmFlags and the VMA count of a range from
  * /proc/self/smaps, and module parameters.  Static functions, included
- * once by each examples/NAME/test.c, which needs nothing else but the
- * kselftest harness.
+ * once by each examples/NAME/test.c after kselftest_harness.h.
  */
 #ifndef EXAMPLE_TEST_H
 #define EXAMPLE_TEST_H
@@ -160,5 +159,25 @@ static inline long example_param(const char *name, const char *param)
 	return val;
 }
 
+
+/*
+ * A fixture's set-up: load module NAME (a SKIP naming the probe if this
+ * kernel's build left it out) and open /dev/NAME read-write into *fd.
+ */
+static inline void example_open(struct __test_metadata *_metadata,
+				const char *name, int *fd)
+{
+	char why[256], dev[64];
+	int ret;
+
+	*fd = -1;
+	ret = example_load(name, why, sizeof(why));
+	if (ret > 0)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, ret) TH_LOG("%s", why);
+	snprintf(dev, sizeof(dev), "/dev/%s", name);
+	*fd = open(dev, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, *fd) TH_LOG("open %s: %s", dev, strerror(errno));
+}
 
 #endif /* EXAMPLE_TEST_H */

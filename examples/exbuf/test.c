@@ -32,18 +32,8 @@ FIXTURE_VARIANT_ADD(exbuf, prepare) { .name = "exbuf_prepare" };
 
 FIXTURE_SETUP(exbuf)
 {
-	char why[256], dev[64];
-	int ret;
-
-	self->fd = -1;
 	self->psz = getpagesize();
-	ret = example_load(variant->name, why, sizeof(why));
-	if (ret > 0)
-		SKIP(return, "%s", why);
-	ASSERT_EQ(0, ret) TH_LOG("%s", why);
-	snprintf(dev, sizeof(dev), "/dev/%s", variant->name);
-	self->fd = open(dev, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", dev, strerror(errno));
+	example_open(_metadata, variant->name, &self->fd);
 }
 
 FIXTURE_TEARDOWN(exbuf)

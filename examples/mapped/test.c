@@ -40,18 +40,10 @@ FIXTURE(exmapped) {
 
 FIXTURE_SETUP(exmapped)
 {
-	char why[256];
-	int ret;
-
-	self->fd = -1;
 	self->psz = getpagesize();
-	ret = example_load(NAME, why, sizeof(why));
-	if (ret > 0)
-		SKIP(return, "%s", why);
-	ASSERT_EQ(0, ret) TH_LOG("%s", why);
-	self->fd = open("/dev/" NAME, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd) TH_LOG("open: %s", strerror(errno));
-	ASSERT_EQ(1, buffers());
+	example_open(_metadata, NAME, &self->fd);
+	if (self->fd >= 0)	/* else a SKIP */
+		ASSERT_EQ(1, buffers());
 }
 
 FIXTURE_TEARDOWN(exmapped)
