@@ -149,6 +149,79 @@ static inline void testbed_teardown(struct __test_metadata *_metadata,
 }
 
 /*
+ * The fixture of a program that asks its questions of both twins on one
+ * backend: variants prepare and legacy, each test on a testbed in FAULT
+ * mode with a file (or buffer) of pages pages, checked by the teardown.
+ * The tests see self->tb and variant->prepare.
+ */
+#define TWIN_FIXTURE(name, be, pages)					\
+	FIXTURE(name) {							\
+		struct testbed tb;					\
+	};								\
+	FIXTURE_VARIANT(name) {						\
+		bool prepare;						\
+	};								\
+	FIXTURE_VARIANT_ADD(name, prepare) {				\
+		.prepare = true,					\
+	};								\
+	FIXTURE_VARIANT_ADD(name, legacy) {				\
+		.prepare = false,					\
+	};								\
+	FIXTURE_SETUP(name)						\
+	{								\
+		testbed_setup(_metadata, &self->tb, (be),		\
+			      variant->prepare, MMAPDEMO_MODE_FAULT,	\
+			      (pages));					\
+	}								\
+	FIXTURE_TEARDOWN(name)						\
+	{								\
+		testbed_teardown(_metadata, &self->tb);			\
+	}
+
+/*
+ * The variants twin x mode x backend of fixture f, and their struct
+ * { backend, prepare, mode }: each twin in every mode of the character
+ * device (named dev##prepare_fault ..., dev a prefix: empty or dev_), and
+ * in FAULT and FLAGS, the modes the filesystem twins have, on a file of
+ * theirs (fs_prepare_fault ...).  In this order, so that KTAP lists them
+ * as it always has.
+ */
+#define TWIN_MODE_VARIANT(f, v, be, twin, md)				\
+	FIXTURE_VARIANT_ADD(f, v) {					\
+		.backend = (be), .prepare = (twin), .mode = (md),	\
+	};
+#define TWIN_MODE_VARIANTS(f, dev)					\
+	FIXTURE_VARIANT(f) {						\
+		enum backend backend;					\
+		bool prepare;						\
+		__u32 mode;						\
+	};								\
+	TWIN_MODE_VARIANT(f, dev##prepare_fault, BACKEND_DEV, true,	\
+			  MMAPDEMO_MODE_FAULT)				\
+	TWIN_MODE_VARIANT(f, dev##legacy_fault, BACKEND_DEV, false,	\
+			  MMAPDEMO_MODE_FAULT)				\
+	TWIN_MODE_VARIANT(f, dev##prepare_flags, BACKEND_DEV, true,	\
+			  MMAPDEMO_MODE_FLAGS)				\
+	TWIN_MODE_VARIANT(f, dev##legacy_flags, BACKEND_DEV, false,	\
+			  MMAPDEMO_MODE_FLAGS)				\
+	TWIN_MODE_VARIANT(f, dev##prepare_remap, BACKEND_DEV, true,	\
+			  MMAPDEMO_MODE_REMAP)				\
+	TWIN_MODE_VARIANT(f, dev##legacy_remap, BACKEND_DEV, false,	\
+			  MMAPDEMO_MODE_REMAP)				\
+	TWIN_MODE_VARIANT(f, dev##prepare_pages, BACKEND_DEV, true,	\
+			  MMAPDEMO_MODE_PAGES)				\
+	TWIN_MODE_VARIANT(f, dev##legacy_pages, BACKEND_DEV, false,	\
+			  MMAPDEMO_MODE_PAGES)				\
+	TWIN_MODE_VARIANT(f, fs_prepare_fault, BACKEND_FS, true,	\
+			  MMAPDEMO_MODE_FAULT)				\
+	TWIN_MODE_VARIANT(f, fs_legacy_fault, BACKEND_FS, false,	\
+			  MMAPDEMO_MODE_FAULT)				\
+	TWIN_MODE_VARIANT(f, fs_prepare_flags, BACKEND_FS, true,	\
+			  MMAPDEMO_MODE_FLAGS)				\
+	TWIN_MODE_VARIANT(f, fs_legacy_flags, BACKEND_FS, false,	\
+			  MMAPDEMO_MODE_FLAGS)
+
+/*
  * 6.16 refuses a file with only .mmap_prepare where it checks for
  * f_op->mmap: fs/backing-file.c:backing_file_mmap with -ENODEV (asserted
  * by stacked.c), fs/binfmt_elf.c:load_elf_binary with -ENOEXEC; 6.17
