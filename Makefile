@@ -166,7 +166,7 @@ endif
 $(BUILD)/lint.log: $(LINT_FILES) $(BUILD)/lint.stamp
 	@$(LINT) >$@ 2>&1 || { rm -f $(BUILD)/lint.stamp; exit 1; }
 
-# make check, in three steps:
+# make check, in four steps:
 # 1. check-setup-ALIAS, one at a time (they take a lock anyway), for each
 #    kernel of MATRIX and KVER (lint's kernel; default newest).  Each kernel
 #    to run gets a line "NAME ALIAS" in RESULTS/kernels (NAME: its ABI, or
@@ -175,11 +175,22 @@ $(BUILD)/lint.log: $(LINT_FILES) $(BUILD)/lint.stamp
 #    says it is not available (status 3), else a failure.
 # 2. check-run: lint and each kernel's build and boot, CHECK_JOBS at a time
 #    (a guest under TCG keeps one CPU busy); each prints its output as one
-#    block when done.
-# 3. a line per kernel, and the totals.
+#    block when done, with its time.  A kernel of build-kernel's (the
+#    debug kernel) runs its suite in lanes, CHECK_LANES, each a guest of
+#    its own side by side: the fail-nth sweep (sweep) and the rest (suite);
+#    they take longest, so they start first.
+# 3. scripts/cache-prune (CACHE_PRUNE=no: not; dry: only says what it
+#    would do): what a new key of this run replaced goes from CACHE, and
+#    it says how much the cache keeps.  Steps 1 and 2 hold CACHE/.in-use
+#    shared, so that no prune of another make check runs meanwhile.
+# 4. a line per kernel with its times, the times of the steps, the totals.
 # One make check at a time in a tree: a second one waits for the first.
 CHECK_SETUPS := $(MATRIX) $(filter-out $(MATRIX),$(K))
 CHECK_JOBS ?= 2
+CHECK_LANES ?= sweep suite
+CACHE_PRUNE ?= yes
+now = $$(date +%s)
+comma := ,
 check: ## lint, then for each kernel of MATRIX: build, boot under QEMU,
 ##                 run the test suite; a line per kernel, then the totals
 	@mkdir -p $(BUILD) && exec 9>$(BUILD)/.check.lock && \
@@ -189,11 +200,19 @@ check: ## lint, then for each kernel of MATRIX: build, boot under QEMU,
 	$(MAKE) --no-print-directory check-locked 9>&- && \
 	exit "$$(cat $(BUILD)/.check.status)"
 check-locked:
-	@rm -rf $(RESULTS) && mkdir -p $(RESULTS) && : >$(RESULTS)/kernels
+	@rm -rf $(RESULTS) && mkdir -p $(RESULTS) $(CACHE) && : >$(RESULTS)/kernels
 	@echo "0 1 0 lint" >$(RESULTS)/lint.counts
-	@$(MAKE) --no-print-directory -j1 $(addprefix check-setup-,$(CHECK_SETUPS))
-	@$(MAKE) --no-print-directory -k -j$(CHECK_JOBS) -Otarget check-run || true
-	@scripts/ktap-summary --total $(RESULTS)/lint.counts \
+	@exec 8>>$(CACHE)/.in-use && flock -s 8 && t0=$(now) && \
+	$(MAKE) --no-print-directory -j1 $(addprefix check-setup-,$(CHECK_SETUPS)) 8>&- && \
+	t1=$(now) && { $(MAKE) --no-print-directory -k -j$(CHECK_JOBS) -Otarget check-run 8>&- || true; } && \
+	echo "set-up $$((t1 - t0)) s, builds and guests $$(($(now) - t1)) s ($(CHECK_JOBS) at a time)" \
+		>$(RESULTS)/steps.time
+	@$(if $(filter no,$(CACHE_PRUNE)),:,t=$(now); CACHE='$(CACHE)' scripts/cache-prune \
+		$(if $(filter dry,$(CACHE_PRUNE)),--dry-run) \
+		$(wildcard $(addprefix $(BUILD)/setup-,$(addsuffix .mk,$(CHECK_SETUPS)))) || true; \
+		sed -i "s/\$$/, cache-prune $$(($(now) - t)) s/" $(RESULTS)/steps.time)
+	@echo "check: $$(cat $(RESULTS)/steps.time)"; \
+	scripts/ktap-summary --total $(RESULTS)/lint.counts \
 		$$(awk '{ print "$(RESULTS)/" $$1 ".counts" }' $(RESULTS)/kernels); \
 	echo $$? >$(BUILD)/.check.status
 
@@ -232,14 +251,30 @@ ifneq ($(filter check-run,$(MAKECMDGOALS)),)
 CHECK_KERNELS := $(shell awk '$$2 != "-" { print $$2 }' $(RESULTS)/kernels)
 CHECK_OK := $(foreach a,$(CHECK_SETUPS),$(if $(filter 0,$(file <$(RESULTS)/setup-$(a).rc)),$(a)))
 CHECK_BASE := $(firstword $(filter $(K),$(CHECK_OK)) $(CHECK_KERNELS))
+# build-kernel's kernels (KERNEL_PATCHES in their set-up) run in lanes
+CHECK_SPLIT := $(foreach a,$(CHECK_KERNELS),$(if $(filter KERNEL_PATCHES,$(word \
+	1,$(shell grep -s '^KERNEL_PATCHES' $(BUILD)/setup-$(a).mk))),$(a)))
 endif
-check-run: check-lint $(addprefix check-kernel-,$(CHECK_KERNELS))
+check-run: $(addprefix check-kernel-,$(CHECK_SPLIT)) check-lint \
+	$(addprefix check-kernel-,$(filter-out $(CHECK_SPLIT),$(CHECK_KERNELS)))
 check-tests:
 	@$(MAKE) --no-print-directory tests SETUP_MK=$(BUILD)/setup-$(CHECK_BASE).mk \
 		>$(RESULTS)/tests.log 2>&1 || \
 		{ tail -n 30 $(RESULTS)/tests.log; echo "check: building the tests failed"; exit 1; }
 check-kernel-%: check-tests
 	@$(MAKE) --no-print-directory check-kernel SETUP_MK=$(BUILD)/setup-$*.mk
+
+# A kernel in lanes: its module first (no need to wait for the tests),
+# then a guest a lane, then its counts and times added up.
+check-build-%:
+	@$(MAKE) --no-print-directory check-build SETUP_MK=$(BUILD)/setup-$*.mk
+define check_lanes
+check-kernel-$(1): $(addprefix check-lane-$(1)-,$(CHECK_LANES))
+	@$$(MAKE) --no-print-directory check-lanes-total SETUP_MK=$(BUILD)/setup-$(1).mk
+$(addprefix check-lane-$(1)-,$(CHECK_LANES)): check-lane-$(1)-%: check-build-$(1) check-tests
+	@$$(MAKE) --no-print-directory check-kernel SETUP_MK=$(BUILD)/setup-$(1).mk LANE=$$*
+endef
+$(foreach a,$(CHECK_SPLIT),$(eval $(call check_lanes,$(a))))
 
 check-lint:
 	@if [ -f $(RESULTS)/lint.checks ]; then \
@@ -249,30 +284,53 @@ check-lint:
 		$(MAKE) --no-print-directory check-lint-run SETUP_MK=$(BUILD)/setup-$(K).mk; \
 	fi || true
 check-lint-run:
-	@if $(MAKE) -q $(BUILD)/lint.log; then \
+	@t0=$(now); if $(MAKE) -q $(BUILD)/lint.log; then \
 		echo "lint: nothing it reads has changed since it passed; its result:"; \
 		grep -E '^(not )?ok ' $(BUILD)/lint.log; \
 	fi; \
 	$(MAKE) -s $(BUILD)/lint.log >/dev/null 2>&1; rc=$$?; \
 	cp $(BUILD)/lint.log $(RESULTS)/lint.log; \
 	scripts/ktap-summary --label lint --save $(RESULTS)/lint.counts \
-		--status $$rc $(RESULTS)/lint.log || true
+		--time "$$(($(now) - t0)) s" --status $$rc $(RESULTS)/lint.log || true
 
 # One kernel: build (a failure counts as one failed test), boot, count.
+# With LANE (sweep, suite) one lane of it: its guest runs the fail-nth
+# sweep only, or all but it, in OUT/vm-LANE; check-build built the module,
+# and a build that failed counts once, in the first lane.
+LANE_ARGS := $(if $(filter sweep,$(LANE)),--only failnth,$(if $(filter suite,$(LANE)),--skip failnth))
+LANE_NAME := $(KNAME)$(if $(LANE),.$(LANE))
+LANE_VM := $(OUT)/vm$(if $(LANE),-$(LANE))
 check-kernel:
-	@{ echo "# $(KNAME)"; \
-	if $(MAKE) --no-print-directory $(OUT)/mmapdemo.ko \
-		>$(RESULTS)/$(KNAME).build.log 2>&1; then \
-		$(VMRUN) --out $(OUT)/vm $(VMRUN_FLAGS) -- /tests/run-all; \
-		scripts/ktap-summary --label $(KNAME) --save $(RESULTS)/$(KNAME).counts \
-			--status $$? $(OUT)/vm/output.log $(OUT)/vm/checks; \
-	else \
+	@{ echo "# $(KNAME)$(if $(LANE), (lane $(LANE): $(LANE_ARGS)))"; t0=$(now); \
+	if $(if $(LANE),[ "$$(cat $(RESULTS)/$(KNAME).build.rc)" = 0 ],$(MAKE) --no-print-directory \
+		$(OUT)/mmapdemo.ko >$(RESULTS)/$(KNAME).build.log 2>&1); then \
+		t1=$(now); \
+		$(VMRUN) --out $(LANE_VM) $(VMRUN_FLAGS) -- /tests/run-all $(LANE_ARGS); \
+		rc=$$?; \
+		took="$(if $(LANE),$(LANE),build $$((t1 - t0)) s$(comma) guest) $$(($(now) - t1)) s"; \
+		scripts/ktap-summary --label $(KNAME) --save $(RESULTS)/$(LANE_NAME).counts \
+			--time "$$took" --status $$rc $(LANE_VM)/output.log $(LANE_VM)/checks; \
+	elif [ -z "$(LANE)" ] || [ "$(LANE)" = "$(firstword $(CHECK_LANES))" ]; then \
 		tail -n 30 $(RESULTS)/$(KNAME).build.log; \
-		echo "not ok - $(KNAME): module build failed" >$(RESULTS)/$(KNAME).checks; \
-		scripts/ktap-summary --label $(KNAME) --save $(RESULTS)/$(KNAME).counts \
-			$(RESULTS)/$(KNAME).checks; \
-	fi; } >$(RESULTS)/$(KNAME).out 2>&1; \
-	cat $(RESULTS)/$(KNAME).out
+		echo "not ok - $(KNAME): module build failed" >$(RESULTS)/$(LANE_NAME).checks; \
+		scripts/ktap-summary --label $(KNAME) --save $(RESULTS)/$(LANE_NAME).counts \
+			$(RESULTS)/$(LANE_NAME).checks; \
+	else \
+		echo "0 0 0 $(KNAME)" >$(RESULTS)/$(LANE_NAME).counts; \
+	fi; } >$(RESULTS)/$(LANE_NAME).out 2>&1; \
+	cat $(RESULTS)/$(LANE_NAME).out
+check-build:
+	@t0=$(now); $(MAKE) --no-print-directory $(OUT)/mmapdemo.ko \
+		>$(RESULTS)/$(KNAME).build.log 2>&1; \
+	echo $$? >$(RESULTS)/$(KNAME).build.rc; \
+	echo "build $$(($(now) - t0)) s" >$(RESULTS)/$(KNAME).build.time
+check-lanes-total:
+	@cat $(foreach l,$(CHECK_LANES),$(RESULTS)/$(KNAME).$(l).counts) | \
+	awk -v name=$(KNAME) -v build="$$(cat $(RESULTS)/$(KNAME).build.time)" \
+		'{ p += $$1; f += $$2; s += $$3; $$1 = $$2 = $$3 = $$4 = ""; \
+		   sub(/^ +/, ""); if ($$0 != "") t = t ", " $$0 } \
+		 END { printf "%d %d %d %s %s%s\n", p, f, s, name, build, t }' \
+		>$(RESULTS)/$(KNAME).counts
 
 demo: kit ## boot the kernel under QEMU and print the twins side by side
 	@$(VMRUN) --out $(OUT)/demo $(VMRUN_FLAGS) -- /tests/demo
@@ -284,7 +342,8 @@ demo: kit ## boot the kernel under QEMU and print the twins side by side
 # per-generation table made from the logs of the last make check, and the
 # fail-nth table from FAILNTH_LOG, the guest log of a kernel that has
 # CONFIG_FAULT_INJECTION (a make check of the debug kernel), if it has one.
-FAILNTH_LOG ?= $(firstword $(wildcard $(BUILD)/*-mmapdemo-debug/vm/output.log) $(BUILD)/own-kernel/vm/output.log)
+FAILNTH_LOG ?= $(firstword $(wildcard $(addprefix $(BUILD)/*-mmapdemo-debug/,$(addsuffix \
+	/output.log,vm-sweep vm-all vm)))) $(BUILD)/own-kernel/vm/output.log)
 API_LOGS = $(filter-out $(BUILD)/6.12.%,$(sort $(wildcard $(BUILD)/*+deb*/vm/output.log)))
 readme: demo ## make demo, then copy its tables, the last make check's API table and
 ##                 the fail-nth table of FAILNTH_LOG (if it has one) into README.md
@@ -343,21 +402,20 @@ bench-kernel: kit
 	@echo $(OUT)/bench/output.log >>$(BUILD)/bench/logs
 
 # modules_install runs in the chroot (the kernel's kbuild tools need it),
-# into a staging tree.  With INSTALL_MOD_PATH that tree is copied there
-# whole, as modules_install would do; without it only the module goes into
-# this system's /lib/modules/KVER/updates, and depmod runs if this system
-# has that kernel.
-install: $(OUT)/mmapdemo.ko ## modules_install (honours INSTALL_MOD_PATH) and the udev rule
+# into a staging tree; of that tree only mmapdemo.ko (compressed or signed
+# as the kernel's configuration says) is installed, not the docs/example
+# modules the same Kbuild run builds: into INSTALL_MOD_PATH (default /)
+# /lib/modules/KVER/updates, and depmod runs if that tree has the kernel.
+INSTALL_KMOD_DIR := $(INSTALL_MOD_PATH)/lib/modules/$(SETUP_KVER)
+install: $(OUT)/mmapdemo.ko ## the module (honours INSTALL_MOD_PATH) and the udev rule
 	rm -rf $(BUILD)/install && mkdir -p $(BUILD)/install
 	$(CHROOT) $(KBUILD) INSTALL_MOD_PATH=$(BUILD)/install modules_install
-ifneq ($(INSTALL_MOD_PATH),)
-	mkdir -p $(INSTALL_MOD_PATH) && cp -a $(BUILD)/install/. $(INSTALL_MOD_PATH)/
-else
-	install -D -m 644 -t /lib/modules/$(SETUP_KVER)/updates \
+	install -D -m 644 -t $(INSTALL_KMOD_DIR)/updates \
 		$(BUILD)/install/lib/modules/$(SETUP_KVER)/updates/mmapdemo.ko*
-	if [ -e /lib/modules/$(SETUP_KVER)/modules.dep ]; then depmod $(SETUP_KVER); \
-	else echo "install: kernel $(SETUP_KVER) is not installed here; run depmod $(SETUP_KVER) once it is"; fi
-endif
+	if [ -e $(INSTALL_KMOD_DIR)/modules.dep ]; then \
+		depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(SETUP_KVER); \
+	else echo "install: kernel $(SETUP_KVER) is not installed in $(or $(INSTALL_MOD_PATH),/);" \
+		"run depmod $(SETUP_KVER) once it is"; fi
 	install -D -m 644 udev/70-mmapdemo.rules \
 		$(INSTALL_MOD_PATH)/usr/lib/udev/rules.d/70-mmapdemo.rules
 
@@ -379,7 +437,10 @@ clean: ## remove build/ and what an in-tree Kbuild build leaves
 ## with kernels/debug.config, of SERIES (default the newest) with PATCHES);
 ## KDIR and KERNEL_IMAGE (your own kernel: a prepared build tree and its
 ## bzImage); VMRUN_FLAGS (passed to vm-run); CHECK_JOBS (kernels that check
-## builds and boots at a time, default 2).
+## builds and boots at a time, default 2); CHECK_LANES (the guests a debug
+## kernel's suite is split into, default "sweep suite"; "all": one guest);
+## CACHE_PRUNE (yes: make check removes what a new cache key replaced; dry:
+## only says so; no).
 help: ## this text
 	@awk '/^[a-z][a-z-]*:.* ## / { t = $$0; sub(/:.*/, "", t); \
 		sub(/^[^#]* ## /, ""); printf "make %-11s%s\n", t, $$0; next } \
