@@ -149,6 +149,19 @@ static inline void testbed_teardown(struct __test_metadata *_metadata,
 }
 
 /*
+ * The variants pfx##prepare##sfx and pfx##legacy##sfx of fixture f: the
+ * two twins, each with .prepare and the designated initializers that
+ * follow (pfx, sfx: name parts, either may be empty).
+ */
+#define TWIN_PAIR(f, pfx, sfx, ...)					\
+	FIXTURE_VARIANT_ADD(f, pfx##prepare##sfx) {			\
+		.prepare = true, __VA_ARGS__				\
+	};								\
+	FIXTURE_VARIANT_ADD(f, pfx##legacy##sfx) {			\
+		.prepare = false, __VA_ARGS__				\
+	};
+
+/*
  * The fixture of a program that asks its questions of both twins on one
  * backend: variants prepare and legacy, each test on a testbed in FAULT
  * mode with a file (or buffer) of pages pages, checked by the teardown.
@@ -161,12 +174,7 @@ static inline void testbed_teardown(struct __test_metadata *_metadata,
 	FIXTURE_VARIANT(name) {						\
 		bool prepare;						\
 	};								\
-	FIXTURE_VARIANT_ADD(name, prepare) {				\
-		.prepare = true,					\
-	};								\
-	FIXTURE_VARIANT_ADD(name, legacy) {				\
-		.prepare = false,					\
-	};								\
+	TWIN_PAIR(name, , , )						\
 	FIXTURE_SETUP(name)						\
 	{								\
 		testbed_setup(_metadata, &self->tb, (be),		\
@@ -186,40 +194,24 @@ static inline void testbed_teardown(struct __test_metadata *_metadata,
  * theirs (fs_prepare_fault ...).  In this order, so that KTAP lists them
  * as it always has.
  */
-#define TWIN_MODE_VARIANT(f, v, be, twin, md)				\
-	FIXTURE_VARIANT_ADD(f, v) {					\
-		.backend = (be), .prepare = (twin), .mode = (md),	\
-	};
 #define TWIN_MODE_VARIANTS(f, dev)					\
 	FIXTURE_VARIANT(f) {						\
 		enum backend backend;					\
 		bool prepare;						\
 		__u32 mode;						\
 	};								\
-	TWIN_MODE_VARIANT(f, dev##prepare_fault, BACKEND_DEV, true,	\
-			  MMAPDEMO_MODE_FAULT)				\
-	TWIN_MODE_VARIANT(f, dev##legacy_fault, BACKEND_DEV, false,	\
-			  MMAPDEMO_MODE_FAULT)				\
-	TWIN_MODE_VARIANT(f, dev##prepare_flags, BACKEND_DEV, true,	\
-			  MMAPDEMO_MODE_FLAGS)				\
-	TWIN_MODE_VARIANT(f, dev##legacy_flags, BACKEND_DEV, false,	\
-			  MMAPDEMO_MODE_FLAGS)				\
-	TWIN_MODE_VARIANT(f, dev##prepare_remap, BACKEND_DEV, true,	\
-			  MMAPDEMO_MODE_REMAP)				\
-	TWIN_MODE_VARIANT(f, dev##legacy_remap, BACKEND_DEV, false,	\
-			  MMAPDEMO_MODE_REMAP)				\
-	TWIN_MODE_VARIANT(f, dev##prepare_pages, BACKEND_DEV, true,	\
-			  MMAPDEMO_MODE_PAGES)				\
-	TWIN_MODE_VARIANT(f, dev##legacy_pages, BACKEND_DEV, false,	\
-			  MMAPDEMO_MODE_PAGES)				\
-	TWIN_MODE_VARIANT(f, fs_prepare_fault, BACKEND_FS, true,	\
-			  MMAPDEMO_MODE_FAULT)				\
-	TWIN_MODE_VARIANT(f, fs_legacy_fault, BACKEND_FS, false,	\
-			  MMAPDEMO_MODE_FAULT)				\
-	TWIN_MODE_VARIANT(f, fs_prepare_flags, BACKEND_FS, true,	\
-			  MMAPDEMO_MODE_FLAGS)				\
-	TWIN_MODE_VARIANT(f, fs_legacy_flags, BACKEND_FS, false,	\
-			  MMAPDEMO_MODE_FLAGS)
+	TWIN_PAIR(f, dev, _fault, .backend = BACKEND_DEV,		\
+		  .mode = MMAPDEMO_MODE_FAULT)				\
+	TWIN_PAIR(f, dev, _flags, .backend = BACKEND_DEV,		\
+		  .mode = MMAPDEMO_MODE_FLAGS)				\
+	TWIN_PAIR(f, dev, _remap, .backend = BACKEND_DEV,		\
+		  .mode = MMAPDEMO_MODE_REMAP)				\
+	TWIN_PAIR(f, dev, _pages, .backend = BACKEND_DEV,		\
+		  .mode = MMAPDEMO_MODE_PAGES)				\
+	TWIN_PAIR(f, fs_, _fault, .backend = BACKEND_FS,		\
+		  .mode = MMAPDEMO_MODE_FAULT)				\
+	TWIN_PAIR(f, fs_, _flags, .backend = BACKEND_FS,		\
+		  .mode = MMAPDEMO_MODE_FLAGS)
 
 /*
  * 6.16 refuses a file with only .mmap_prepare where it checks for
