@@ -207,9 +207,9 @@ check-locked:
 	t1=$(now) && { $(MAKE) --no-print-directory -k -j$(CHECK_JOBS) -Otarget check-run 8>&- || true; } && \
 	echo "set-up $$((t1 - t0)) s, builds and guests $$(($(now) - t1)) s ($(CHECK_JOBS) at a time)" \
 		>$(RESULTS)/steps.time
-	@$(if $(filter no,$(CACHE_PRUNE)),:,t=$(now); CACHE='$(CACHE)' scripts/cache-prune \
+	@$(if $(filter no,$(CACHE_PRUNE)),:,t=$(now); CACHE='$(CACHE)' scripts/cache-prune --checkout $(CURDIR) \
 		$(if $(filter dry,$(CACHE_PRUNE)),--dry-run) \
-		$(wildcard $(addprefix $(BUILD)/setup-,$(addsuffix .mk,$(CHECK_SETUPS)))) || true; \
+		$(addprefix $(BUILD)/setup-,$(addsuffix .mk,$(CHECK_SETUPS))) || true; \
 		sed -i "s/\$$/, cache-prune $$(($(now) - t)) s/" $(RESULTS)/steps.time)
 	@echo "check: $$(cat $(RESULTS)/steps.time)"; \
 	scripts/ktap-summary --total $(RESULTS)/lint.counts \
