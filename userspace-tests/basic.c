@@ -21,32 +21,7 @@
 #include "kselftest_harness.h"
 #include "fixture.h"
 
-FIXTURE(twin) {
-	struct testbed tb;
-};
-
-FIXTURE_VARIANT(twin) {
-	bool prepare;
-};
-
-FIXTURE_VARIANT_ADD(twin, prepare) {
-	.prepare = true,
-};
-
-FIXTURE_VARIANT_ADD(twin, legacy) {
-	.prepare = false,
-};
-
-FIXTURE_SETUP(twin)
-{
-	testbed_setup(_metadata, &self->tb, BACKEND_DEV, variant->prepare,
-		      MMAPDEMO_MODE_FAULT, 4);
-}
-
-FIXTURE_TEARDOWN(twin)
-{
-	testbed_teardown(_metadata, &self->tb);
-}
+TWIN_FIXTURE(twin, BACKEND_DEV, 4)
 
 TEST_F(twin, device_node)
 {

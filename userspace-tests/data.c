@@ -35,37 +35,11 @@ FIXTURE_VARIANT(data) {
 	__u32 mode;		/* the mode written through */
 };
 
-FIXTURE_VARIANT_ADD(data, prepare_fault) {
-	.prepare = true, .mode = MMAPDEMO_MODE_FAULT,
-};
-
-FIXTURE_VARIANT_ADD(data, legacy_fault) {
-	.prepare = false, .mode = MMAPDEMO_MODE_FAULT,
-};
-
-FIXTURE_VARIANT_ADD(data, prepare_flags) {
-	.prepare = true, .mode = MMAPDEMO_MODE_FLAGS,
-};
-
-FIXTURE_VARIANT_ADD(data, legacy_flags) {
-	.prepare = false, .mode = MMAPDEMO_MODE_FLAGS,
-};
-
-FIXTURE_VARIANT_ADD(data, prepare_remap) {
-	.prepare = true, .mode = MMAPDEMO_MODE_REMAP,
-};
-
-FIXTURE_VARIANT_ADD(data, legacy_remap) {
-	.prepare = false, .mode = MMAPDEMO_MODE_REMAP,
-};
-
-FIXTURE_VARIANT_ADD(data, prepare_pages) {
-	.prepare = true, .mode = MMAPDEMO_MODE_PAGES,
-};
-
-FIXTURE_VARIANT_ADD(data, legacy_pages) {
-	.prepare = false, .mode = MMAPDEMO_MODE_PAGES,
-};
+/* fixture.h: both twins in every mode */
+TWIN_PAIR(data, , _fault, .mode = MMAPDEMO_MODE_FAULT)
+TWIN_PAIR(data, , _flags, .mode = MMAPDEMO_MODE_FLAGS)
+TWIN_PAIR(data, , _remap, .mode = MMAPDEMO_MODE_REMAP)
+TWIN_PAIR(data, , _pages, .mode = MMAPDEMO_MODE_PAGES)
 
 FIXTURE_SETUP(data)
 {

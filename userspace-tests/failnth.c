@@ -36,10 +36,12 @@
  * FAILNTH_MAX_N, or the run time); finding, the N at which an attempt
  * failed a check (0: none), which the test's log then describes.
  *
- * Caps: N at most FAILNTH_MAX_N per call; the whole program at most
- * FAILNTH_SECONDS (environment, default 900) of sweeping, a test at most
- * FAILNTH_TEST_SECONDS.  On a kernel without CONFIG_FAULT_INJECTION (every
- * Debian kernel) every test SKIPs.
+ * Caps: N at most FAILNTH_MAX_N per call (shown as cap=N, the test
+ * passes); the whole program at most FAILNTH_SECONDS (environment,
+ * default 900) of sweeping, a test at most FAILNTH_TEST_SECONDS: a sweep
+ * either run-time cap stops, or that it leaves no time to start, fails.
+ * On a kernel without CONFIG_FAULT_INJECTION (every Debian kernel) every
+ * test SKIPs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -184,48 +186,8 @@ FIXTURE(failnth) {
 	char maps_before[32768], maps_after[32768];
 };
 
-FIXTURE_VARIANT(failnth) {
-	enum backend backend;
-	bool prepare;
-	__u32 mode;
-};
-
-FIXTURE_VARIANT_ADD(failnth, dev_prepare_fault) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = FAULT,
-};
-FIXTURE_VARIANT_ADD(failnth, dev_legacy_fault) {
-	.backend = BACKEND_DEV, .prepare = false, .mode = FAULT,
-};
-FIXTURE_VARIANT_ADD(failnth, dev_prepare_flags) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = FLAGS,
-};
-FIXTURE_VARIANT_ADD(failnth, dev_legacy_flags) {
-	.backend = BACKEND_DEV, .prepare = false, .mode = FLAGS,
-};
-FIXTURE_VARIANT_ADD(failnth, dev_prepare_remap) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = REMAP,
-};
-FIXTURE_VARIANT_ADD(failnth, dev_legacy_remap) {
-	.backend = BACKEND_DEV, .prepare = false, .mode = REMAP,
-};
-FIXTURE_VARIANT_ADD(failnth, dev_prepare_pages) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = PAGES,
-};
-FIXTURE_VARIANT_ADD(failnth, dev_legacy_pages) {
-	.backend = BACKEND_DEV, .prepare = false, .mode = PAGES,
-};
-FIXTURE_VARIANT_ADD(failnth, fs_prepare_fault) {
-	.backend = BACKEND_FS, .prepare = true, .mode = FAULT,
-};
-FIXTURE_VARIANT_ADD(failnth, fs_legacy_fault) {
-	.backend = BACKEND_FS, .prepare = false, .mode = FAULT,
-};
-FIXTURE_VARIANT_ADD(failnth, fs_prepare_flags) {
-	.backend = BACKEND_FS, .prepare = true, .mode = FLAGS,
-};
-FIXTURE_VARIANT_ADD(failnth, fs_legacy_flags) {
-	.backend = BACKEND_FS, .prepare = false, .mode = FLAGS,
-};
+/* fixture.h: every mode of the character device, FAULT and FLAGS of a file */
+TWIN_MODE_VARIANTS(failnth, dev_)
 
 static const char *const mode_names[] = {
 	[FAULT] = "FAULT", [FLAGS] = "FLAGS", [REMAP] = "REMAP", [PAGES] = "PAGES",
@@ -261,8 +223,10 @@ FIXTURE_SETUP(failnth)
 		SKIP(return, "no failslab or fail_page_alloc in debugfs "
 		     "(CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC, "
 		     "CONFIG_FAULT_INJECTION_DEBUG_FS)");
-	if (seconds_since(&t0) > budget())
-		SKIP(return, "run-time cap: FAILNTH_SECONDS=%ld spent", budget());
+	/* a sweep that never ran is no result: it fails (nothing is set up) */
+	ASSERT_LE(seconds_since(&t0), budget())
+		TH_LOG("run-time cap: FAILNTH_SECONDS=%ld spent before this sweep",
+		       budget());
 	if (testbed_setup(_metadata, &self->tb, variant->backend,
 			  variant->prepare, variant->mode, FILE_PAGES))
 		return;
@@ -659,6 +623,10 @@ static void sweep(struct __test_metadata *_metadata,
 		TH_LOG("expected one of: %s", list);
 		ASSERT_EQ(0, 1) TH_LOG("%s: finding at N=%d", s->name, n);
 	}
+	/* the points past a run-time cap went unswept: no result, a failure */
+	ASSERT_STRNE("time", cap)
+		TH_LOG("%s: a run-time cap (FAILNTH_SECONDS=%ld, %d s a test) stopped the sweep at N=%d",
+		       s->name, budget(), FAILNTH_TEST_SECONDS, n);
 }
 
 /* Map pages [first, first + n) of the twin at base + first pages. */

@@ -203,6 +203,71 @@ static inline void testbed_teardown(struct __test_metadata *_metadata,
 }
 
 /*
+ * The variants pfx##prepare##sfx and pfx##legacy##sfx of fixture f: the
+ * two twins, each with .prepare and the designated initializers that
+ * follow (pfx, sfx: name parts, either may be empty).
+ */
+#define TWIN_PAIR(f, pfx, sfx, ...)					\
+	FIXTURE_VARIANT_ADD(f, pfx##prepare##sfx) {			\
+		.prepare = true, __VA_ARGS__				\
+	};								\
+	FIXTURE_VARIANT_ADD(f, pfx##legacy##sfx) {			\
+		.prepare = false, __VA_ARGS__				\
+	};
+
+/*
+ * The fixture of a program that asks its questions of both twins on one
+ * backend: variants prepare and legacy, each test on a testbed in FAULT
+ * mode with a file (or buffer) of pages pages, checked by the teardown.
+ * The tests see self->tb and variant->prepare.
+ */
+#define TWIN_FIXTURE(name, be, pages)					\
+	FIXTURE(name) {							\
+		struct testbed tb;					\
+	};								\
+	FIXTURE_VARIANT(name) {						\
+		bool prepare;						\
+	};								\
+	TWIN_PAIR(name, , , )						\
+	FIXTURE_SETUP(name)						\
+	{								\
+		testbed_setup(_metadata, &self->tb, (be),		\
+			      variant->prepare, MMAPDEMO_MODE_FAULT,	\
+			      (pages));					\
+	}								\
+	FIXTURE_TEARDOWN(name)						\
+	{								\
+		testbed_teardown(_metadata, &self->tb);			\
+	}
+
+/*
+ * The variants twin x mode x backend of fixture f, and their struct
+ * { backend, prepare, mode }: each twin in every mode of the character
+ * device (named dev##prepare_fault ..., dev a prefix: empty or dev_), and
+ * in FAULT and FLAGS, the modes the filesystem twins have, on a file of
+ * theirs (fs_prepare_fault ...).  In this order, so that KTAP lists them
+ * as it always has.
+ */
+#define TWIN_MODE_VARIANTS(f, dev)					\
+	FIXTURE_VARIANT(f) {						\
+		enum backend backend;					\
+		bool prepare;						\
+		__u32 mode;						\
+	};								\
+	TWIN_PAIR(f, dev, _fault, .backend = BACKEND_DEV,		\
+		  .mode = MMAPDEMO_MODE_FAULT)				\
+	TWIN_PAIR(f, dev, _flags, .backend = BACKEND_DEV,		\
+		  .mode = MMAPDEMO_MODE_FLAGS)				\
+	TWIN_PAIR(f, dev, _remap, .backend = BACKEND_DEV,		\
+		  .mode = MMAPDEMO_MODE_REMAP)				\
+	TWIN_PAIR(f, dev, _pages, .backend = BACKEND_DEV,		\
+		  .mode = MMAPDEMO_MODE_PAGES)				\
+	TWIN_PAIR(f, fs_, _fault, .backend = BACKEND_FS,		\
+		  .mode = MMAPDEMO_MODE_FAULT)				\
+	TWIN_PAIR(f, fs_, _flags, .backend = BACKEND_FS,		\
+		  .mode = MMAPDEMO_MODE_FLAGS)
+
+/*
  * 6.16 refuses a file with only .mmap_prepare where it checks for
  * f_op->mmap: fs/backing-file.c:backing_file_mmap with -ENODEV (asserted
  * by stacked.c), fs/binfmt_elf.c:load_elf_binary with -ENOEXEC; 6.17

@@ -51,59 +51,8 @@ FIXTURE(flags) {
 	bool other_up;
 };
 
-FIXTURE_VARIANT(flags) {
-	enum backend backend;
-	bool prepare;
-	__u32 mode;
-};
-
-FIXTURE_VARIANT_ADD(flags, prepare_fault) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = FAULT,
-};
-
-FIXTURE_VARIANT_ADD(flags, legacy_fault) {
-	.backend = BACKEND_DEV, .prepare = false, .mode = FAULT,
-};
-
-FIXTURE_VARIANT_ADD(flags, prepare_flags) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = FLAGS,
-};
-
-FIXTURE_VARIANT_ADD(flags, legacy_flags) {
-	.backend = BACKEND_DEV, .prepare = false, .mode = FLAGS,
-};
-
-FIXTURE_VARIANT_ADD(flags, prepare_remap) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = REMAP,
-};
-
-FIXTURE_VARIANT_ADD(flags, legacy_remap) {
-	.backend = BACKEND_DEV, .prepare = false, .mode = REMAP,
-};
-
-FIXTURE_VARIANT_ADD(flags, prepare_pages) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = PAGES,
-};
-
-FIXTURE_VARIANT_ADD(flags, legacy_pages) {
-	.backend = BACKEND_DEV, .prepare = false, .mode = PAGES,
-};
-
-FIXTURE_VARIANT_ADD(flags, fs_prepare_fault) {
-	.backend = BACKEND_FS, .prepare = true, .mode = FAULT,
-};
-
-FIXTURE_VARIANT_ADD(flags, fs_legacy_fault) {
-	.backend = BACKEND_FS, .prepare = false, .mode = FAULT,
-};
-
-FIXTURE_VARIANT_ADD(flags, fs_prepare_flags) {
-	.backend = BACKEND_FS, .prepare = true, .mode = FLAGS,
-};
-
-FIXTURE_VARIANT_ADD(flags, fs_legacy_flags) {
-	.backend = BACKEND_FS, .prepare = false, .mode = FLAGS,
-};
+/* fixture.h: every mode of the character device, FAULT and FLAGS of a file */
+TWIN_MODE_VARIANTS(flags, )
 
 FIXTURE_SETUP(flags)
 {

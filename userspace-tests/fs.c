@@ -35,32 +35,7 @@
 
 #define RW		(PROT_READ | PROT_WRITE)
 
-FIXTURE(fs) {
-	struct testbed tb;
-};
-
-FIXTURE_VARIANT(fs) {
-	bool prepare;
-};
-
-FIXTURE_VARIANT_ADD(fs, prepare) {
-	.prepare = true,
-};
-
-FIXTURE_VARIANT_ADD(fs, legacy) {
-	.prepare = false,
-};
-
-FIXTURE_SETUP(fs)
-{
-	testbed_setup(_metadata, &self->tb, BACKEND_FS, variant->prepare,
-		      MMAPDEMO_MODE_FAULT, 1);
-}
-
-FIXTURE_TEARDOWN(fs)
-{
-	testbed_teardown(_metadata, &self->tb);
-}
+TWIN_FIXTURE(fs, BACKEND_FS, 1)
 
 /* 1. The page cache through the vm_ops the hooks install */
 

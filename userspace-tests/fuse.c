@@ -30,10 +30,10 @@
  * version numbers: MMAPDEMO_FEAT_STACKED_PREPARE (can_mmap_file(), 6.17)
  * says whether backing_file_mmap takes a file without .mmap,
  * prepare_keeps_state() (vm_ops->mapped, 7.1) whether compat_vma_mmap
- * calls ->mapped.  Line numbers are from api-generations.md.  fs/fuse/ is
- * not in it, nor in this kit's cache (headers only): what these comments
- * say of fs/fuse/file.c, iomode.c and ioctl.c is INFERRED from mainline
- * and checked only by what the tests assert on the nine kernels.
+ * calls ->mapped.  A line number names the Debian source of its series
+ * (6.16.12:fs/backing-file.c:336-337); what these comments say of
+ * fs/fuse/file.c, iomode.c and ioctl.c holds in the 6.12, 6.16 and 7.3
+ * sources alike, and the tests assert it on every kernel.
  *
  * Each test runs in a mount namespace of its own (fixture.h:
  * testbed_setup): whatever a test that dies half-way leaves mounted goes
@@ -61,32 +61,8 @@
 
 #define RW		(PROT_READ | PROT_WRITE)
 
-FIXTURE(fuse) {
-	struct testbed tb;	/* on BACKEND_FUSE (scenario.c, fixture.h) */
-};
-
-FIXTURE_VARIANT(fuse) {
-	bool prepare;
-};
-
-FIXTURE_VARIANT_ADD(fuse, prepare) {
-	.prepare = true,
-};
-
-FIXTURE_VARIANT_ADD(fuse, legacy) {
-	.prepare = false,
-};
-
-FIXTURE_SETUP(fuse)
-{
-	testbed_setup(_metadata, &self->tb, BACKEND_FUSE, variant->prepare,
-		      MMAPDEMO_MODE_FAULT, 4);
-}
-
-FIXTURE_TEARDOWN(fuse)
-{
-	testbed_teardown(_metadata, &self->tb);
-}
+/* each test on BACKEND_FUSE (scenario.c, fixture.h) */
+TWIN_FIXTURE(fuse, BACKEND_FUSE, 4)
 
 /* 1. Data: one page cache, whichever way it is reached */
 
@@ -325,9 +301,9 @@ TEST_F(fuse, vmflags)
  * the hook - and ->mapped - of either twin, in either mode; where a
  * direct prepare mapping merges (fs.c merge_pair), 6.16-7.1 cannot
  * clobber a neighbour's vm_private_data here.  6.12's retry merge after
- * a legacy .mmap changed the flags compares the same two files (INFERRED:
- * 6.12 mm/mmap.c:mmap_region keeps the FUSE file in vmg.file; 6.12 agrees,
- * two VMAs and nothing orphaned, unlike a direct FLAGS mapping there).
+ * a legacy .mmap changed the flags compares the same two files (6.12
+ * mm/mmap.c:mmap_region keeps the FUSE file in vmg.file): two VMAs and
+ * nothing orphaned, unlike a direct FLAGS mapping there.
  */
 static void fuse_merge_pair(struct __test_metadata *_metadata,
 			    struct testbed *tb, __u32 mode)
@@ -420,7 +396,7 @@ TEST_F(fuse, exec_without_stacked_prepare)
 	 * of the file (fs.c, ENOEXEC), execve goes on, past the point of no
 	 * return (fs/exec.c:begin_new_exec), and the first elf_map() gets
 	 * backing_file_mmap's -ENODEV: fs/exec.c:bprm_execve kills the
-	 * process with SIGSEGV (INFERRED from the 6.16 flow; 6.16 agrees).
+	 * process with SIGSEGV.
 	 */
 	EXPECT_EQ(128 + SIGSEGV, run_binary(bin, argv_true));
 	EXPECT_EQ(0, DELTA(a, twin_stats(tb->t.root), hook_calls));

@@ -3,8 +3,7 @@
  * A minimal FUSE passthrough server, speaking the raw /dev/fuse protocol.
  *
  * Why not libfuse: libfuse3-dev is not in the trixie chroot, and adding
- * it would change scripts/setup, whose hash keys the whole cache
- * (everyone would download the ~2 GB again).  The protocol needs nothing
+ * it to scripts/setup's package list makes a new chroot (its key).  The protocol needs nothing
  * but <linux/fuse.h>, which the chroot's libc headers have (7.41: 6.9's
  * passthrough is in it), and a dozen requests.  A static test binary
  * stays self-contained, too.
@@ -13,7 +12,8 @@
  * nothing it does shows in the test process's VMAs or smaps):
  *  - FUSE_INIT: asks for FUSE_PASSTHROUGH (flags2, hence FUSE_INIT_EXT)
  *    with max_stack_depth 1 - the backing filesystem must then have
- *    s_stack_depth 0 (fs/fuse/passthrough.c:fuse_backing_open, -ELOOP).
+ *    s_stack_depth 0 (fuse_backing_open, -ELOOP: fs/fuse/passthrough.c
+ *    in 6.16 and 6.17, fs/fuse/backing.c from 6.18).
  *    The kernel enables passthrough only if it offered the flag
  *    (CONFIG_FUSE_PASSTHROUGH) and no writeback cache was asked for
  *    (fs/fuse/inode.c:process_init_reply).  Then one BACKING_OPEN and
@@ -37,8 +37,8 @@
  * Unmounting aborts the connection (fs/fuse/inode.c:fuse_conn_destroy),
  * read() of /dev/fuse then fails with ENODEV, and the child exits.
  *
- * The fs/fuse/ functions named here are from mainline (INFERRED: no
- * fs/fuse/ source is in this kit's cache); fuse.c checks what it relies on.
+ * The fs/fuse/ functions named here are those of the 6.16, 6.17 and 7.3
+ * sources, which agree but for fuse_backing_open (above).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -521,11 +521,18 @@ int fuse_server_start(struct fuse_server *s, const char *dir, const char *mnt,
 			 st.major, st.minor);
 		return start_failed(s, 1);
 	}
+	/*
+	 * The kernel offered FUSE_PASSTHROUGH, so it has the feature
+	 * (fs/fuse/dev.c:fuse_dev_ioctl_backing_open says EOPNOTSUPP only
+	 * without CONFIG_FUSE_PASSTHROUGH): any error of BACKING_OPEN
+	 * (EPERM, EBADF, EINVAL, ELOOP: fuse_backing_open) is one of the
+	 * server or the test set-up, and fails.
+	 */
 	if (st.probe_errno) {
 		snprintf(s->why, sizeof(s->why), "%s %s/%s: %s",
 			 st.probe_step ? "FUSE_DEV_IOC_BACKING_OPEN of" : "open",
 			 dir, probe, strerror(st.probe_errno));
-		return start_failed(s, st.probe_step ? 1 : -1);
+		return start_failed(s, -1);
 	}
 	return 0;
 }

@@ -48,59 +48,8 @@ FIXTURE(merge) {
 	int pair_unclosed;	/* VMAs one map_pair() leaves without ->close */
 };
 
-FIXTURE_VARIANT(merge) {
-	enum backend backend;
-	bool prepare;
-	__u32 mode;
-};
-
-FIXTURE_VARIANT_ADD(merge, prepare_fault) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = FAULT,
-};
-
-FIXTURE_VARIANT_ADD(merge, legacy_fault) {
-	.backend = BACKEND_DEV, .prepare = false, .mode = FAULT,
-};
-
-FIXTURE_VARIANT_ADD(merge, prepare_flags) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = FLAGS,
-};
-
-FIXTURE_VARIANT_ADD(merge, legacy_flags) {
-	.backend = BACKEND_DEV, .prepare = false, .mode = FLAGS,
-};
-
-FIXTURE_VARIANT_ADD(merge, prepare_remap) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = REMAP,
-};
-
-FIXTURE_VARIANT_ADD(merge, legacy_remap) {
-	.backend = BACKEND_DEV, .prepare = false, .mode = REMAP,
-};
-
-FIXTURE_VARIANT_ADD(merge, prepare_pages) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = PAGES,
-};
-
-FIXTURE_VARIANT_ADD(merge, legacy_pages) {
-	.backend = BACKEND_DEV, .prepare = false, .mode = PAGES,
-};
-
-FIXTURE_VARIANT_ADD(merge, fs_prepare_fault) {
-	.backend = BACKEND_FS, .prepare = true, .mode = FAULT,
-};
-
-FIXTURE_VARIANT_ADD(merge, fs_legacy_fault) {
-	.backend = BACKEND_FS, .prepare = false, .mode = FAULT,
-};
-
-FIXTURE_VARIANT_ADD(merge, fs_prepare_flags) {
-	.backend = BACKEND_FS, .prepare = true, .mode = FLAGS,
-};
-
-FIXTURE_VARIANT_ADD(merge, fs_legacy_flags) {
-	.backend = BACKEND_FS, .prepare = false, .mode = FLAGS,
-};
+/* fixture.h: every mode of the character device, FAULT and FLAGS of a file */
+TWIN_MODE_VARIANTS(merge, )
 
 /* What two adjacent mmaps of one twin in one mode do, on any backend. */
 struct pair_expect {

@@ -45,59 +45,8 @@ FIXTURE(scale) {
 	int mapped1;		/* ->mapped calls per new VMA: 1 or 0 */
 };
 
-FIXTURE_VARIANT(scale) {
-	enum backend backend;
-	bool prepare;
-	__u32 mode;
-};
-
-FIXTURE_VARIANT_ADD(scale, prepare_fault) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = FAULT,
-};
-
-FIXTURE_VARIANT_ADD(scale, legacy_fault) {
-	.backend = BACKEND_DEV, .prepare = false, .mode = FAULT,
-};
-
-FIXTURE_VARIANT_ADD(scale, prepare_flags) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = FLAGS,
-};
-
-FIXTURE_VARIANT_ADD(scale, legacy_flags) {
-	.backend = BACKEND_DEV, .prepare = false, .mode = FLAGS,
-};
-
-FIXTURE_VARIANT_ADD(scale, prepare_remap) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = REMAP,
-};
-
-FIXTURE_VARIANT_ADD(scale, legacy_remap) {
-	.backend = BACKEND_DEV, .prepare = false, .mode = REMAP,
-};
-
-FIXTURE_VARIANT_ADD(scale, prepare_pages) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = PAGES,
-};
-
-FIXTURE_VARIANT_ADD(scale, legacy_pages) {
-	.backend = BACKEND_DEV, .prepare = false, .mode = PAGES,
-};
-
-FIXTURE_VARIANT_ADD(scale, fs_prepare_fault) {
-	.backend = BACKEND_FS, .prepare = true, .mode = FAULT,
-};
-
-FIXTURE_VARIANT_ADD(scale, fs_legacy_fault) {
-	.backend = BACKEND_FS, .prepare = false, .mode = FAULT,
-};
-
-FIXTURE_VARIANT_ADD(scale, fs_prepare_flags) {
-	.backend = BACKEND_FS, .prepare = true, .mode = FLAGS,
-};
-
-FIXTURE_VARIANT_ADD(scale, fs_legacy_flags) {
-	.backend = BACKEND_FS, .prepare = false, .mode = FLAGS,
-};
+/* fixture.h: every mode of the character device, FAULT and FLAGS of a file */
+TWIN_MODE_VARIANTS(scale, )
 
 /*
  * Do the one-page mmaps merge?  A FAULT hook changes no flag, and a

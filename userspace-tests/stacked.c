@@ -34,22 +34,9 @@ FIXTURE_VARIANT(stacked) {
 	bool prepare;
 };
 
-FIXTURE_VARIANT_ADD(stacked, prepare) {
-	.backend = BACKEND_OVERLAY, .prepare = true,
-};
-
-FIXTURE_VARIANT_ADD(stacked, legacy) {
-	.backend = BACKEND_OVERLAY, .prepare = false,
-};
-
+TWIN_PAIR(stacked, , , .backend = BACKEND_OVERLAY)
 /* FUSE passthrough (fuse.c): the same backing_file_mmap */
-FIXTURE_VARIANT_ADD(stacked, fuse_prepare) {
-	.backend = BACKEND_FUSE, .prepare = true,
-};
-
-FIXTURE_VARIANT_ADD(stacked, fuse_legacy) {
-	.backend = BACKEND_FUSE, .prepare = false,
-};
+TWIN_PAIR(stacked, fuse_, , .backend = BACKEND_FUSE)
 
 FIXTURE_SETUP(stacked)
 {

@@ -20,8 +20,7 @@
  *
  * Where the kernel treats the twins differently by design, the difference
  * is not ignored: it is recognised by all of its conditions, counted, and
- * anything else fails the step (README, "What the kit shows"; reference
- * api-generations.md, section 3):
+ * anything else fails the step (README, "What the kit shows"):
  *  - FLAGS_SPLIT: a legacy FLAGS mmap does not merge at mmap time (its
  *    flags come after the kernel's only merge attempt).  The two layouts
  *    are then the same ranges with the same offsets and VmFlags, cut at
@@ -52,7 +51,6 @@
  * step.  A failing step prints the seed, the step, both workers' view,
  * and a make stress command that replays the run up to that step.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -233,18 +231,8 @@ static bool chance(__u64 *state, int percent)
 	return pick(state, 100) < percent;
 }
 
-static bool has_flag(const char *flags, const char *tok)
-{
-	size_t n = strlen(tok);
-	const char *p = flags;
-
-	while ((p = strstr(p, tok))) {
-		if ((p == flags || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
-			return true;
-		p += n;
-	}
-	return false;
-}
+/* VmFlags string flags has mnemonic tok (vma.c) */
+#define has_flag(flags, tok)	vmflags_has(flags, tok)
 
 static ssize_t io_full(int fd, void *buf, size_t len, bool wr)
 {
@@ -337,97 +325,24 @@ static void view_pages(const struct reply *r, struct pview *pv, char *arena,
 }
 
 /*
- * /proc/self/smaps and maps are read with read(2) into a static buffer
- * and parsed by hand: stdio and sscanf() cost ten times the kernel's own
- * work under TCG.
- */
-static char procbuf[1 << 18];
-
-static long slurp(const char *path)
-{
-	long len = 0, n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	while ((n = read(fd, procbuf + len, sizeof(procbuf) - 1 - len)) > 0)
-		len += n;
-	close(fd);
-	procbuf[len] = '\0';
-	return n < 0 || len >= (long)sizeof(procbuf) - 1 ? -1 : len;
-}
-
-/* "start-end perms offset ...": 0, or -1 for any other line. */
-static int parse_header(const char *line, unsigned long *start,
-			unsigned long *end, char *perms,
-			unsigned long long *off)
-{
-	char *p;
-
-	*start = strtoul(line, &p, 16);
-	if (p == line || *p != '-')
-		return -1;
-	*end = strtoul(p + 1, &p, 16);
-	if (*p != ' ' || !p[1] || !p[2] || !p[3] || !p[4])
-		return -1;
-	memcpy(perms, p + 1, 4);
-	perms[4] = '\0';
-	*off = strtoull(p + 6, NULL, 16);
-	return 0;
-}
-
-/* After "VmFlags:", with single spaces, none at the end. */
-static void copy_vmflags(char *dst, size_t size, const char *src)
-{
-	size_t n = 0;
-
-	for (; *src && *src != '\n' && n < size - 1; src++) {
-		if (*src == ' ' && (!n || dst[n - 1] == ' '))
-			continue;
-		dst[n++] = *src;
-	}
-	while (n && dst[n - 1] == ' ')
-		n--;
-	dst[n] = '\0';
-}
-
-/*
  * The arena's VMAs, from smaps (with VmFlags) or from maps (without):
  * their number, or -1.
  */
 static int read_layout(struct rvma *v, bool smaps, char *arena, size_t psz)
 {
-	unsigned long lo = (unsigned long)arena, hi = lo + ARENA_PAGES * psz;
-	unsigned long start, end;
-	unsigned long long off;
-	char *line, *next;
-	bool in = false;
-	int n = 0;
+	static struct vma got[ARENA_PAGES];
+	unsigned long lo = (unsigned long)arena;
+	int i, n;
 
-	if (slurp(smaps ? "/proc/self/smaps" : "/proc/self/maps") < 0)
-		return -1;
-	for (line = procbuf; *line; line = next) {
-		next = strchr(line, '\n');
-		next = next ? next + 1 : line + strlen(line);
-		if (in && !strncmp(line, "VmFlags:", 8)) {
-			copy_vmflags(v[n - 1].flags, sizeof(v[n - 1].flags),
-				     line + 8);
-			in = false;
-			continue;
-		}
-		if (!isxdigit((unsigned char)*line) || n == ARENA_PAGES)
-			continue;
-		if (parse_header(line, &start, &end, v[n].perms, &off))
-			continue;
-		in = start < hi && end > lo;
-		if (!in)
-			continue;
-		v[n].start = ((long)start - (long)lo) / (long)psz;
-		v[n].end = ((long)end - (long)lo) / (long)psz;
-		v[n].off = off / psz;
-		v[n].flags[0] = '\0';
-		n++;
+	n = vmas_read(smaps, lo, lo + ARENA_PAGES * psz, got, ARENA_PAGES);
+	if (n > ARENA_PAGES)
+		n = ARENA_PAGES;
+	for (i = 0; i < n; i++) {
+		v[i].start = ((long)got[i].start - (long)lo) / (long)psz;
+		v[i].end = ((long)got[i].end - (long)lo) / (long)psz;
+		v[i].off = got[i].offset / psz;
+		snprintf(v[i].perms, sizeof(v[i].perms), "%s", got[i].perms);
+		snprintf(v[i].flags, sizeof(v[i].flags), "%s", got[i].flags);
 	}
 	return n;
 }

@@ -76,267 +76,52 @@ FIXTURE_VARIANT(unwind) {
 	int override;		/* error_override as a positive errno, 0 = none */
 };
 
+/*
+ * One variant: the twin on backend be in mode md, failing at stage st,
+ * error_override ovr (a positive errno, or 0).
+ */
+#define UNWIND_VARIANT(v, be, twin, md, st, ovr)			\
+	FIXTURE_VARIANT_ADD(unwind, v) {				\
+		.backend = (be), .prepare = (twin), .mode = (md),	\
+		.stage = (st), .override = (ovr),			\
+	};
+/* The prepare twin in mode md: each stage, without and with the override */
+#define UNWIND_PREPARE(pfx, be, m, md)					\
+	UNWIND_VARIANT(pfx##prepare_##m##_entry, be, true, md, ENTRY, 0) \
+	UNWIND_VARIANT(pfx##prepare_##m##_entry_ovr, be, true, md, ENTRY, \
+		       EAGAIN)						\
+	UNWIND_VARIANT(pfx##prepare_##m##_exit, be, true, md, EXIT, 0)	\
+	UNWIND_VARIANT(pfx##prepare_##m##_exit_ovr, be, true, md, EXIT,	\
+		       EAGAIN)						\
+	UNWIND_VARIANT(pfx##prepare_##m##_mapped, be, true, md, MAPPED, 0) \
+	UNWIND_VARIANT(pfx##prepare_##m##_mapped_ovr, be, true, md,	\
+		       MAPPED, EAGAIN)
+/* The legacy twin: hook entry and exit (no ->mapped, no override) */
+#define UNWIND_LEGACY(pfx, be, m, md)					\
+	UNWIND_VARIANT(pfx##legacy_##m##_entry, be, false, md, ENTRY, 0) \
+	UNWIND_VARIANT(pfx##legacy_##m##_exit, be, false, md, EXIT, 0)
+
 /* The character device: every mode */
-FIXTURE_VARIANT_ADD(unwind, prepare_fault_entry) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = FAULT,
-	.stage = ENTRY,
-};
-FIXTURE_VARIANT_ADD(unwind, prepare_fault_entry_ovr) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = FAULT,
-	.stage = ENTRY, .override = EAGAIN,
-};
-FIXTURE_VARIANT_ADD(unwind, prepare_fault_exit) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = FAULT,
-	.stage = EXIT,
-};
-FIXTURE_VARIANT_ADD(unwind, prepare_fault_exit_ovr) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = FAULT,
-	.stage = EXIT, .override = EAGAIN,
-};
-FIXTURE_VARIANT_ADD(unwind, prepare_fault_mapped) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = FAULT,
-	.stage = MAPPED,
-};
-FIXTURE_VARIANT_ADD(unwind, prepare_fault_mapped_ovr) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = FAULT,
-	.stage = MAPPED, .override = EAGAIN,
-};
-FIXTURE_VARIANT_ADD(unwind, prepare_flags_entry) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = FLAGS,
-	.stage = ENTRY,
-};
-FIXTURE_VARIANT_ADD(unwind, prepare_flags_entry_ovr) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = FLAGS,
-	.stage = ENTRY, .override = EAGAIN,
-};
-FIXTURE_VARIANT_ADD(unwind, prepare_flags_exit) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = FLAGS,
-	.stage = EXIT,
-};
-FIXTURE_VARIANT_ADD(unwind, prepare_flags_exit_ovr) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = FLAGS,
-	.stage = EXIT, .override = EAGAIN,
-};
-FIXTURE_VARIANT_ADD(unwind, prepare_flags_mapped) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = FLAGS,
-	.stage = MAPPED,
-};
-FIXTURE_VARIANT_ADD(unwind, prepare_flags_mapped_ovr) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = FLAGS,
-	.stage = MAPPED, .override = EAGAIN,
-};
-FIXTURE_VARIANT_ADD(unwind, prepare_remap_entry) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = REMAP,
-	.stage = ENTRY,
-};
-FIXTURE_VARIANT_ADD(unwind, prepare_remap_entry_ovr) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = REMAP,
-	.stage = ENTRY, .override = EAGAIN,
-};
-FIXTURE_VARIANT_ADD(unwind, prepare_remap_exit) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = REMAP,
-	.stage = EXIT,
-};
-FIXTURE_VARIANT_ADD(unwind, prepare_remap_exit_ovr) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = REMAP,
-	.stage = EXIT, .override = EAGAIN,
-};
-FIXTURE_VARIANT_ADD(unwind, prepare_remap_mapped) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = REMAP,
-	.stage = MAPPED,
-};
-FIXTURE_VARIANT_ADD(unwind, prepare_remap_mapped_ovr) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = REMAP,
-	.stage = MAPPED, .override = EAGAIN,
-};
-FIXTURE_VARIANT_ADD(unwind, prepare_pages_entry) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = PAGES,
-	.stage = ENTRY,
-};
-FIXTURE_VARIANT_ADD(unwind, prepare_pages_entry_ovr) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = PAGES,
-	.stage = ENTRY, .override = EAGAIN,
-};
-FIXTURE_VARIANT_ADD(unwind, prepare_pages_exit) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = PAGES,
-	.stage = EXIT,
-};
-FIXTURE_VARIANT_ADD(unwind, prepare_pages_exit_ovr) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = PAGES,
-	.stage = EXIT, .override = EAGAIN,
-};
-FIXTURE_VARIANT_ADD(unwind, prepare_pages_mapped) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = PAGES,
-	.stage = MAPPED,
-};
-FIXTURE_VARIANT_ADD(unwind, prepare_pages_mapped_ovr) {
-	.backend = BACKEND_DEV, .prepare = true, .mode = PAGES,
-	.stage = MAPPED, .override = EAGAIN,
-};
-FIXTURE_VARIANT_ADD(unwind, legacy_fault_entry) {
-	.backend = BACKEND_DEV, .prepare = false, .mode = FAULT,
-	.stage = ENTRY,
-};
-FIXTURE_VARIANT_ADD(unwind, legacy_fault_exit) {
-	.backend = BACKEND_DEV, .prepare = false, .mode = FAULT,
-	.stage = EXIT,
-};
-FIXTURE_VARIANT_ADD(unwind, legacy_flags_entry) {
-	.backend = BACKEND_DEV, .prepare = false, .mode = FLAGS,
-	.stage = ENTRY,
-};
-FIXTURE_VARIANT_ADD(unwind, legacy_flags_exit) {
-	.backend = BACKEND_DEV, .prepare = false, .mode = FLAGS,
-	.stage = EXIT,
-};
-FIXTURE_VARIANT_ADD(unwind, legacy_remap_entry) {
-	.backend = BACKEND_DEV, .prepare = false, .mode = REMAP,
-	.stage = ENTRY,
-};
-FIXTURE_VARIANT_ADD(unwind, legacy_remap_exit) {
-	.backend = BACKEND_DEV, .prepare = false, .mode = REMAP,
-	.stage = EXIT,
-};
-FIXTURE_VARIANT_ADD(unwind, legacy_pages_entry) {
-	.backend = BACKEND_DEV, .prepare = false, .mode = PAGES,
-	.stage = ENTRY,
-};
-FIXTURE_VARIANT_ADD(unwind, legacy_pages_exit) {
-	.backend = BACKEND_DEV, .prepare = false, .mode = PAGES,
-	.stage = EXIT,
-};
+UNWIND_PREPARE(, BACKEND_DEV, fault, FAULT)
+UNWIND_PREPARE(, BACKEND_DEV, flags, FLAGS)
+UNWIND_PREPARE(, BACKEND_DEV, remap, REMAP)
+UNWIND_PREPARE(, BACKEND_DEV, pages, PAGES)
+UNWIND_LEGACY(, BACKEND_DEV, fault, FAULT)
+UNWIND_LEGACY(, BACKEND_DEV, flags, FLAGS)
+UNWIND_LEGACY(, BACKEND_DEV, remap, REMAP)
+UNWIND_LEGACY(, BACKEND_DEV, pages, PAGES)
 
 /* A file of the filesystem twins: FAULT and FLAGS, the modes they have */
-FIXTURE_VARIANT_ADD(unwind, fs_prepare_fault_entry) {
-	.backend = BACKEND_FS, .prepare = true, .mode = FAULT,
-	.stage = ENTRY,
-};
-FIXTURE_VARIANT_ADD(unwind, fs_prepare_fault_entry_ovr) {
-	.backend = BACKEND_FS, .prepare = true, .mode = FAULT,
-	.stage = ENTRY, .override = EAGAIN,
-};
-FIXTURE_VARIANT_ADD(unwind, fs_prepare_fault_exit) {
-	.backend = BACKEND_FS, .prepare = true, .mode = FAULT,
-	.stage = EXIT,
-};
-FIXTURE_VARIANT_ADD(unwind, fs_prepare_fault_exit_ovr) {
-	.backend = BACKEND_FS, .prepare = true, .mode = FAULT,
-	.stage = EXIT, .override = EAGAIN,
-};
-FIXTURE_VARIANT_ADD(unwind, fs_prepare_fault_mapped) {
-	.backend = BACKEND_FS, .prepare = true, .mode = FAULT,
-	.stage = MAPPED,
-};
-FIXTURE_VARIANT_ADD(unwind, fs_prepare_fault_mapped_ovr) {
-	.backend = BACKEND_FS, .prepare = true, .mode = FAULT,
-	.stage = MAPPED, .override = EAGAIN,
-};
-FIXTURE_VARIANT_ADD(unwind, fs_prepare_flags_entry) {
-	.backend = BACKEND_FS, .prepare = true, .mode = FLAGS,
-	.stage = ENTRY,
-};
-FIXTURE_VARIANT_ADD(unwind, fs_prepare_flags_entry_ovr) {
-	.backend = BACKEND_FS, .prepare = true, .mode = FLAGS,
-	.stage = ENTRY, .override = EAGAIN,
-};
-FIXTURE_VARIANT_ADD(unwind, fs_prepare_flags_exit) {
-	.backend = BACKEND_FS, .prepare = true, .mode = FLAGS,
-	.stage = EXIT,
-};
-FIXTURE_VARIANT_ADD(unwind, fs_prepare_flags_exit_ovr) {
-	.backend = BACKEND_FS, .prepare = true, .mode = FLAGS,
-	.stage = EXIT, .override = EAGAIN,
-};
-FIXTURE_VARIANT_ADD(unwind, fs_prepare_flags_mapped) {
-	.backend = BACKEND_FS, .prepare = true, .mode = FLAGS,
-	.stage = MAPPED,
-};
-FIXTURE_VARIANT_ADD(unwind, fs_prepare_flags_mapped_ovr) {
-	.backend = BACKEND_FS, .prepare = true, .mode = FLAGS,
-	.stage = MAPPED, .override = EAGAIN,
-};
-FIXTURE_VARIANT_ADD(unwind, fs_legacy_fault_entry) {
-	.backend = BACKEND_FS, .prepare = false, .mode = FAULT,
-	.stage = ENTRY,
-};
-FIXTURE_VARIANT_ADD(unwind, fs_legacy_fault_exit) {
-	.backend = BACKEND_FS, .prepare = false, .mode = FAULT,
-	.stage = EXIT,
-};
-FIXTURE_VARIANT_ADD(unwind, fs_legacy_flags_entry) {
-	.backend = BACKEND_FS, .prepare = false, .mode = FLAGS,
-	.stage = ENTRY,
-};
-FIXTURE_VARIANT_ADD(unwind, fs_legacy_flags_exit) {
-	.backend = BACKEND_FS, .prepare = false, .mode = FLAGS,
-	.stage = EXIT,
-};
+UNWIND_PREPARE(fs_, BACKEND_FS, fault, FAULT)
+UNWIND_PREPARE(fs_, BACKEND_FS, flags, FLAGS)
+UNWIND_LEGACY(fs_, BACKEND_FS, fault, FAULT)
+UNWIND_LEGACY(fs_, BACKEND_FS, flags, FLAGS)
 
 /* That file through overlayfs */
-FIXTURE_VARIANT_ADD(unwind, ovl_prepare_fault_entry) {
-	.backend = BACKEND_OVERLAY, .prepare = true, .mode = FAULT,
-	.stage = ENTRY,
-};
-FIXTURE_VARIANT_ADD(unwind, ovl_prepare_fault_entry_ovr) {
-	.backend = BACKEND_OVERLAY, .prepare = true, .mode = FAULT,
-	.stage = ENTRY, .override = EAGAIN,
-};
-FIXTURE_VARIANT_ADD(unwind, ovl_prepare_fault_exit) {
-	.backend = BACKEND_OVERLAY, .prepare = true, .mode = FAULT,
-	.stage = EXIT,
-};
-FIXTURE_VARIANT_ADD(unwind, ovl_prepare_fault_exit_ovr) {
-	.backend = BACKEND_OVERLAY, .prepare = true, .mode = FAULT,
-	.stage = EXIT, .override = EAGAIN,
-};
-FIXTURE_VARIANT_ADD(unwind, ovl_prepare_fault_mapped) {
-	.backend = BACKEND_OVERLAY, .prepare = true, .mode = FAULT,
-	.stage = MAPPED,
-};
-FIXTURE_VARIANT_ADD(unwind, ovl_prepare_fault_mapped_ovr) {
-	.backend = BACKEND_OVERLAY, .prepare = true, .mode = FAULT,
-	.stage = MAPPED, .override = EAGAIN,
-};
-FIXTURE_VARIANT_ADD(unwind, ovl_prepare_flags_entry) {
-	.backend = BACKEND_OVERLAY, .prepare = true, .mode = FLAGS,
-	.stage = ENTRY,
-};
-FIXTURE_VARIANT_ADD(unwind, ovl_prepare_flags_entry_ovr) {
-	.backend = BACKEND_OVERLAY, .prepare = true, .mode = FLAGS,
-	.stage = ENTRY, .override = EAGAIN,
-};
-FIXTURE_VARIANT_ADD(unwind, ovl_prepare_flags_exit) {
-	.backend = BACKEND_OVERLAY, .prepare = true, .mode = FLAGS,
-	.stage = EXIT,
-};
-FIXTURE_VARIANT_ADD(unwind, ovl_prepare_flags_exit_ovr) {
-	.backend = BACKEND_OVERLAY, .prepare = true, .mode = FLAGS,
-	.stage = EXIT, .override = EAGAIN,
-};
-FIXTURE_VARIANT_ADD(unwind, ovl_prepare_flags_mapped) {
-	.backend = BACKEND_OVERLAY, .prepare = true, .mode = FLAGS,
-	.stage = MAPPED,
-};
-FIXTURE_VARIANT_ADD(unwind, ovl_prepare_flags_mapped_ovr) {
-	.backend = BACKEND_OVERLAY, .prepare = true, .mode = FLAGS,
-	.stage = MAPPED, .override = EAGAIN,
-};
-FIXTURE_VARIANT_ADD(unwind, ovl_legacy_fault_entry) {
-	.backend = BACKEND_OVERLAY, .prepare = false, .mode = FAULT,
-	.stage = ENTRY,
-};
-FIXTURE_VARIANT_ADD(unwind, ovl_legacy_fault_exit) {
-	.backend = BACKEND_OVERLAY, .prepare = false, .mode = FAULT,
-	.stage = EXIT,
-};
-FIXTURE_VARIANT_ADD(unwind, ovl_legacy_flags_entry) {
-	.backend = BACKEND_OVERLAY, .prepare = false, .mode = FLAGS,
-	.stage = ENTRY,
-};
-FIXTURE_VARIANT_ADD(unwind, ovl_legacy_flags_exit) {
-	.backend = BACKEND_OVERLAY, .prepare = false, .mode = FLAGS,
-	.stage = EXIT,
-};
+UNWIND_PREPARE(ovl_, BACKEND_OVERLAY, fault, FAULT)
+UNWIND_PREPARE(ovl_, BACKEND_OVERLAY, flags, FLAGS)
+UNWIND_LEGACY(ovl_, BACKEND_OVERLAY, fault, FAULT)
+UNWIND_LEGACY(ovl_, BACKEND_OVERLAY, flags, FLAGS)
 
 /*
  * FUSE passthrough (fuse.c): the FAULT mode, as fuse.c had it.  The mode
@@ -345,46 +130,15 @@ FIXTURE_VARIANT_ADD(unwind, ovl_legacy_flags_exit) {
  * (fs/fuse/passthrough.c:fuse_passthrough_open -> backing_file_open); the
  * testbed's fd, opened first and unarmed, keeps the server's one
  * registration of f (fuse_server.c) for the opens of the tests.
+ * - entry, exit: mm/util.c:compat_vma_mmap returns the hook's error
+ *   verbatim;
+ * - mapped: mm/util.c:mmap_action_finish, compat: raw, no unmap, "if (!err
+ *   || is_compat) return err;" (7.1.13:mm/util.c:1408-1409, 7.3: 1407):
+ *   error_override ignored; mm/internal.h:mmap_file: no ->close;
+ * - legacy: mm/internal.h:mmap_file: the .mmap error verbatim, no ->close.
  */
-/* mm/util.c:compat_vma_mmap: the hook's error, verbatim */
-FIXTURE_VARIANT_ADD(unwind, fuse_prepare_fault_entry) {
-	.backend = BACKEND_FUSE, .prepare = true, .mode = FAULT,
-	.stage = ENTRY,
-};
-FIXTURE_VARIANT_ADD(unwind, fuse_prepare_fault_entry_ovr) {
-	.backend = BACKEND_FUSE, .prepare = true, .mode = FAULT,
-	.stage = ENTRY, .override = EAGAIN,
-};
-FIXTURE_VARIANT_ADD(unwind, fuse_prepare_fault_exit) {
-	.backend = BACKEND_FUSE, .prepare = true, .mode = FAULT,
-	.stage = EXIT,
-};
-FIXTURE_VARIANT_ADD(unwind, fuse_prepare_fault_exit_ovr) {
-	.backend = BACKEND_FUSE, .prepare = true, .mode = FAULT,
-	.stage = EXIT, .override = EAGAIN,
-};
-/*
- * mm/util.c:mmap_action_finish, compat: raw, no unmap, "if (!err ||
- * is_compat) return err;" (7.1.13:mm/util.c:1408-1409, 7.3: 1407):
- * error_override ignored; mm/internal.h:mmap_file: no ->close
- */
-FIXTURE_VARIANT_ADD(unwind, fuse_prepare_fault_mapped) {
-	.backend = BACKEND_FUSE, .prepare = true, .mode = FAULT,
-	.stage = MAPPED,
-};
-FIXTURE_VARIANT_ADD(unwind, fuse_prepare_fault_mapped_ovr) {
-	.backend = BACKEND_FUSE, .prepare = true, .mode = FAULT,
-	.stage = MAPPED, .override = EAGAIN,
-};
-/* mm/internal.h:mmap_file: the .mmap error verbatim, no ->close */
-FIXTURE_VARIANT_ADD(unwind, fuse_legacy_fault_entry) {
-	.backend = BACKEND_FUSE, .prepare = false, .mode = FAULT,
-	.stage = ENTRY,
-};
-FIXTURE_VARIANT_ADD(unwind, fuse_legacy_fault_exit) {
-	.backend = BACKEND_FUSE, .prepare = false, .mode = FAULT,
-	.stage = EXIT,
-};
+UNWIND_PREPARE(fuse_, BACKEND_FUSE, fault, FAULT)
+UNWIND_LEGACY(fuse_, BACKEND_FUSE, fault, FAULT)
 
 /* Through backing_file_mmap: overlayfs or FUSE passthrough. */
 static bool stacked(const FIXTURE_VARIANT(unwind) *variant)
@@ -745,32 +499,7 @@ TEST_F(unwind, failure_behind_a_merge)
 #define CHARGE_MAPS	64
 #define CHARGE_LEN	(1UL << 20)
 
-FIXTURE(charge) {
-	struct testbed tb;
-};
-
-FIXTURE_VARIANT(charge) {
-	bool prepare;
-};
-
-FIXTURE_VARIANT_ADD(charge, prepare) {
-	.prepare = true,
-};
-
-FIXTURE_VARIANT_ADD(charge, legacy) {
-	.prepare = false,
-};
-
-FIXTURE_SETUP(charge)
-{
-	testbed_setup(_metadata, &self->tb, BACKEND_DEV, variant->prepare,
-		      FAULT, 1);
-}
-
-FIXTURE_TEARDOWN(charge)
-{
-	testbed_teardown(_metadata, &self->tb);
-}
+TWIN_FIXTURE(charge, BACKEND_DEV, 1)
 
 TEST_F(charge, failed_hook_returns_commit_charge)
 {
@@ -804,32 +533,7 @@ TEST_F(charge, failed_hook_returns_commit_charge)
  * A bad error_override must never reach mm/util.c:check_mmap_action,
  * which would WARN; vm-run fails the run on any WARNING in the log.
  */
-FIXTURE(set_fail) {
-	struct testbed tb;
-};
-
-FIXTURE_VARIANT(set_fail) {
-	bool prepare;
-};
-
-FIXTURE_VARIANT_ADD(set_fail, prepare) {
-	.prepare = true,
-};
-
-FIXTURE_VARIANT_ADD(set_fail, legacy) {
-	.prepare = false,
-};
-
-FIXTURE_SETUP(set_fail)
-{
-	testbed_setup(_metadata, &self->tb, BACKEND_DEV, variant->prepare,
-		      FAULT, 1);
-}
-
-FIXTURE_TEARDOWN(set_fail)
-{
-	testbed_teardown(_metadata, &self->tb);
-}
+TWIN_FIXTURE(set_fail, BACKEND_DEV, 1)
 
 TEST_F(set_fail, bad_requests_are_einval)
 {

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -12,48 +13,118 @@
 
 #include "vma.h"
 
-/* Copy the mnemonics after "VmFlags:", single spaces, none at the end. */
-static void copy_flags(char *dst, size_t size, char *src)
+/* "start-end perms offset ...": 0, or -1 for any other line. */
+static int parse_header(const char *line, struct vma *v)
 {
-	char *tok, *save;
+	char *p;
 
-	dst[0] = '\0';
-	for (tok = strtok_r(src, " \n", &save); tok;
-	     tok = strtok_r(NULL, " \n", &save)) {
-		if (dst[0])
-			strncat(dst, " ", size - strlen(dst) - 1);
-		strncat(dst, tok, size - strlen(dst) - 1);
+	v->start = strtoul(line, &p, 16);
+	if (p == line || *p != '-')
+		return -1;
+	v->end = strtoul(p + 1, &p, 16);
+	if (*p != ' ' || !p[1] || !p[2] || !p[3] || !p[4])
+		return -1;
+	memcpy(v->perms, p + 1, 4);
+	v->perms[4] = '\0';
+	v->offset = strtoull(p + 6, NULL, 16);
+	return 0;
+}
+
+/* The mnemonics after "VmFlags:", single spaces, none at the end. */
+static void copy_vmflags(char *dst, size_t size, const char *src)
+{
+	size_t n = 0;
+
+	for (; *src && *src != '\n' && n < size - 1; src++) {
+		if (*src == ' ' && (!n || dst[n - 1] == ' '))
+			continue;
+		dst[n++] = *src;
 	}
+	while (n && dst[n - 1] == ' ')
+		n--;
+	dst[n] = '\0';
+}
+
+/* What vmas_read() has found so far. */
+struct vma_scan {
+	bool smaps, in;
+	unsigned long start, end;
+	struct vma cur, *out;
+	int max, n;
+};
+
+static void scan_line(struct vma_scan *sc, const char *line)
+{
+	struct vma v = { 0 };
+
+	if (sc->in && !strncmp(line, "VmFlags:", 8)) {
+		copy_vmflags(sc->cur.flags, sizeof(sc->cur.flags), line + 8);
+		if (sc->n < sc->max)
+			sc->out[sc->n] = sc->cur;
+		sc->n++;
+		sc->in = false;
+		return;
+	}
+	/* smaps' "AnonHugePages:" and the like start with a hex digit too */
+	if (!isxdigit((unsigned char)*line) || parse_header(line, &v))
+		return;
+	sc->in = false;
+	if (strstr(line, "[vsyscall]"))
+		return;
+	sc->cur = v;
+	sc->in = v.start < sc->end && v.end > sc->start;
+	if (sc->in && !sc->smaps) {
+		if (sc->n < sc->max)
+			sc->out[sc->n] = sc->cur;
+		sc->n++;
+		sc->in = false;
+	}
+}
+
+int vmas_read(bool smaps, unsigned long start, unsigned long end,
+	      struct vma *out, int max)
+{
+	static char buf[1 << 16];
+	struct vma_scan sc = {
+		.smaps = smaps, .start = start, .end = end,
+		.out = out, .max = max,
+	};
+	size_t have = 0;
+	char *line, *nl;
+	ssize_t got;
+	int fd;
+
+	fd = open(smaps ? "/proc/self/smaps" : "/proc/self/maps",
+		  O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	do {
+		got = read(fd, buf + have, sizeof(buf) - 1 - have);
+		if (got < 0)
+			break;
+		have += got;
+		buf[have] = '\0';
+		for (line = buf; (nl = memchr(line, '\n', buf + have - line));
+		     line = nl + 1) {
+			*nl = '\0';
+			scan_line(&sc, line);
+		}
+		have = buf + have - line;
+		if (got == 0 && have)		/* the last line, unended */
+			scan_line(&sc, line);
+		/* a line longer than buf (none is): dropped */
+		if (have == sizeof(buf) - 1)
+			have = 0;
+		memmove(buf, line, have);
+	} while (got > 0);
+	close(fd);
+	return got < 0 ? -1 : sc.n;
 }
 
 int vmas_in(unsigned long start, unsigned long end, struct vma *out, int max)
 {
-	FILE *f = fopen("/proc/self/smaps", "r");
-	char line[512];
-	struct vma cur;
-	int n = 0, in = 0;
+	int n = vmas_read(true, start, end, out, max);
 
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long s, e;
-		unsigned long long off;
-
-		if (sscanf(line, "%lx-%lx %*s %llx", &s, &e, &off) == 3) {
-			in = s < end && e > start;
-			memset(&cur, 0, sizeof(cur));
-			cur.start = s;
-			cur.end = e;
-			cur.offset = off;
-		} else if (in && !strncmp(line, "VmFlags:", 8)) {
-			copy_flags(cur.flags, sizeof(cur.flags), line + 8);
-			if (n < max)
-				out[n] = cur;
-			n++;
-			in = 0;
-		}
-	}
-	fclose(f);
 	return n < max ? n : max;
 }
 
@@ -62,16 +133,21 @@ int vma_at(unsigned long addr, struct vma *out)
 	return vmas_in(addr, addr + 1, out, 1) == 1 ? 0 : -1;
 }
 
-bool vma_has_flag(const struct vma *v, const char *flag)
+bool vmflags_has(const char *flags, const char *flag)
 {
 	size_t len = strlen(flag);
 	const char *p;
 
-	for (p = v->flags; (p = strstr(p, flag)); p += len)
-		if ((p == v->flags || p[-1] == ' ') &&
+	for (p = flags; (p = strstr(p, flag)); p += len)
+		if ((p == flags || p[-1] == ' ') &&
 		    (p[len] == ' ' || p[len] == '\0'))
 			return true;
 	return false;
+}
+
+bool vma_has_flag(const struct vma *v, const char *flag)
+{
+	return vmflags_has(v->flags, flag);
 }
 
 int vma_flag_count(const struct vma *v)
@@ -178,17 +254,6 @@ char *reserve_aligned(void)
 	return a;
 }
 
-static int count_line(const char *line, unsigned long start,
-		      unsigned long end)
-{
-	unsigned long s, e;
-
-	if (strstr(line, "[vsyscall]") ||
-	    sscanf(line, "%lx-%lx", &s, &e) != 2)
-		return 0;
-	return s < end && e > start;
-}
-
 int proc_lines(const char *path, void (*fn)(const char *line, void *arg),
 	       void *arg)
 {
@@ -216,23 +281,9 @@ int proc_lines(const char *path, void (*fn)(const char *line, void *arg),
 	return got < 0 ? -1 : 0;
 }
 
-struct count_arg {
-	unsigned long start, end;
-	int n;
-};
-
-static void count_one(const char *line, void *arg)
-{
-	struct count_arg *c = arg;
-
-	c->n += count_line(line, c->start, c->end);
-}
-
 int map_count_in(unsigned long start, unsigned long end)
 {
-	struct count_arg c = { .start = start, .end = end };
-
-	return proc_lines("/proc/self/maps", count_one, &c) ? -1 : c.n;
+	return vmas_read(false, start, end, NULL, 0);
 }
 
 int map_count(void)

@@ -12,8 +12,22 @@
 struct vma {
 	unsigned long start, end;	/* [start, end) */
 	unsigned long long offset;	/* file offset in bytes */
+	char perms[5];			/* "rw-s" */
 	char flags[160];		/* "VmFlags:" mnemonics, single spaces */
 };
+
+/*
+ * The one reader of /proc/self/smaps (smaps: with VmFlags) and maps (flags
+ * empty): the VMAs that intersect [start, end) into out[], in address
+ * order, at most max of them; the x86 [vsyscall] gate area, which is no
+ * VMA of the mm, is left out.  Returns how many there are (more than max,
+ * maybe), or -1.  read(2) into a static buffer, parsed by hand: no stdio,
+ * sscanf() or malloc(), which cost ten times the kernel's own work under
+ * TCG (stress.c reads the layout after every step), and near
+ * vm.max_map_count brk() fails (mm/vma.c:do_brk_flags).
+ */
+int vmas_read(bool smaps, unsigned long start, unsigned long end,
+	      struct vma *out, int max);
 
 /* Find the VMA containing addr in /proc/self/smaps; 0 or -1 if none. */
 int vma_at(unsigned long addr, struct vma *out);
@@ -30,6 +44,9 @@ int vmas_in(unsigned long start, unsigned long end, struct vma *out, int max);
  * ask, one flag at a time.
  */
 bool vma_has_flag(const struct vma *v, const char *flag);
+
+/* The same of a VmFlags string (single spaces). */
+bool vmflags_has(const char *flags, const char *flag);
 
 /* How many flags v has. */
 int vma_flag_count(const struct vma *v);
@@ -111,10 +128,8 @@ void *reserve(size_t len);
 char *reserve_aligned(void);
 
 /*
- * The process's mm->map_count: the lines of /proc/self/maps, less the
- * x86 [vsyscall] gate area, which is no VMA of the mm; -1 on error.
- * Uses no malloc(): near vm.max_map_count, brk() fails too
- * (mm/vma.c:do_brk_flags).
+ * The process's mm->map_count: the VMAs of /proc/self/maps (vmas_read);
+ * -1 on error.
  */
 int map_count(void);
 
