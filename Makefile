@@ -183,7 +183,7 @@ check: ## lint, then for each kernel of MATRIX: build, boot under QEMU,
 # Debian's older point releases that trixie-backports still lists (or
 # scripts/kernels.lock pins), so that the kernel-bug detectors show each
 # stable fix arriving in its update (scripts/setup: KVER=7.2.6 and such).
-KERNELS_LANE ?= 7.2.6 7.2.9 7.2.11 7.2.12
+KERNELS_LANE ?= 7.0.4 7.1.3 7.2.6 7.2.9 7.2.11 7.2.12
 check-kernels: ##  make check on the point releases of KERNELS_LANE (opt-in)
 	@$(MAKE) --no-print-directory check MATRIX='$(KERNELS_LANE)'
 check-locked:
