@@ -59,6 +59,9 @@
 #include "kselftest_harness.h"
 #include "fixture.h"
 
+/* the ledger's findings name a kernel bug it measured (fixture.h) */
+KBUGS_MEASURE_AT_START()
+
 #define FAULT	MMAPDEMO_MODE_FAULT
 #define FLAGS	MMAPDEMO_MODE_FLAGS
 #define REMAP	MMAPDEMO_MODE_REMAP

@@ -16,6 +16,8 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include "kbugs.h"
+#include "ledger.h"
 #include "scenario.h"
 
 /* How much a counter grew from the snapshot a to the snapshot b. */
@@ -98,9 +100,31 @@ static inline int testbed_setup(struct __test_metadata *_metadata,
 	}
 	ASSERT_GE(tb->fd, 0) TH_LOG("%s: %s", tb->t.path, strerror(errno));
 	tb->state = !prepare || prepare_keeps_state();
+	/* the commit-charge ledger of the scenario (ledger.h) */
+	ledger_begin(tb->t.srv.pid);
 	tb->base = target_stats(&tb->t);
 	tb->up = true;
 	return 0;
+}
+
+/*
+ * The ledger's last read, every mapping of the test gone.  A prepare twin
+ * that had failures injected on a kernel with the charge bug: a finding
+ * is that bug's (a failed private writable mmap keeps its charge).
+ */
+static inline void testbed_ledger_end(struct __test_metadata *_metadata,
+				      const struct testbed *tb,
+				      const struct mmapdemo_stats *end)
+{
+	char name[256];
+
+	snprintf(name, sizeof(name), "%s:%s.%s(%s,%s)",
+		 program_invocation_short_name, _metadata->fixture->name,
+		 _metadata->name, tb->t.prepare ? "prepare" : "legacy",
+		 tb->t.fs ? tb->t.fs : "dev");
+	ledger_end(name, tb->t.prepare && end->injected != tb->base.injected &&
+			 kbug_verdict_of(KBUG_CHARGE_KEPT) == KBUG_PRESENT ?
+			 "kernel-bug charge-kept" : NULL);
 }
 
 /*
@@ -136,6 +160,7 @@ static inline void testbed_teardown(struct __test_metadata *_metadata,
 			TH_LOG("the kernel read through the server: no passthrough");
 		EXPECT_EQ(0, tb->t.srv.counts->op[FUSE_WRITE]);
 	}
+	testbed_ledger_end(_metadata, tb, &end);
 	EXPECT_EQ(tb->base.live_objects + tb->orphans, end.live_objects);
 	/* without ->mapped nothing counts the new VMAs */
 	if (tb->state)

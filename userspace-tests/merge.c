@@ -29,6 +29,8 @@
 #include "kselftest_harness.h"
 #include "fixture.h"
 
+KBUGS_MEASURE_AT_START()
+
 #define FAULT	MMAPDEMO_MODE_FAULT
 #define FLAGS	MMAPDEMO_MODE_FLAGS
 #define REMAP	MMAPDEMO_MODE_REMAP
@@ -157,9 +159,10 @@ FIXTURE_SETUP(merge)
 		self->mapped = 0;
 	}
 	if (variant->prepare && e->vmas == 1 && self->objs &&
-	    kernel_overwrites_merged_private()) {
+	    kbug_present(KBUG_MERGE_CLOBBER)) {
 		/*
-		 * 7.1 mm/vma.c:__mmap_region: the merged second mmap sets
+		 * kernel-bug merge-clobber, measured (kbugs.h; 7.1.13
+		 * mm/vma.c:__mmap_region): the merged second mmap sets
 		 * the first VMA's vm_private_data to its desc->private_data,
 		 * NULL; the first mmap's state object is never put again.
 		 */

@@ -27,6 +27,8 @@
 #include "kselftest_harness.h"
 #include "fixture.h"
 
+KBUGS_MEASURE_AT_START()
+
 #define MAX_MAP_COUNT "/proc/sys/vm/max_map_count"
 
 #define FAULT	MMAPDEMO_MODE_FAULT
@@ -176,11 +178,11 @@ TEST_F(scale, map_2n_pages)
 		/* mm/util.c:mmap_action_finish, for the one new VMA */
 		EXPECT_EQ(self->mapped1, DELTA(before, after, mapped_calls));
 		/*
-		 * kernel_overwrites_merged_private() (7.1): the second mmap
-		 * cleared the first VMA's vm_private_data; that state
+		 * kernel-bug merge-clobber, measured (kbugs.h): the second
+		 * mmap cleared the first VMA's vm_private_data; that state
 		 * object is never put.
 		 */
-		if (self->mapped1 && kernel_overwrites_merged_private())
+		if (self->mapped1 && kbug_present(KBUG_MERGE_CLOBBER))
 			self->tb.orphans = 1;
 	} else {
 		/* mm/mmap.c:do_mmap: map_count > max_map_count -> ENOMEM */

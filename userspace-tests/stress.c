@@ -36,7 +36,7 @@
  *    range check is not reached: a FAULT mmap past the end of the buffer
  *    that merges into its neighbour succeeds, where the prepare twin says
  *    EINVAL (its pages past the end SIGBUS);
- *  - MERGED_PRIVATE: on 6.16 to 7.1 (kernel_overwrites_merged_private())
+ *  - MERGED_PRIVATE: with kernel-bug merge-clobber (kbugs.h, measured)
  *    a merged prepare mmap sets the neighbour's vm_private_data to NULL;
  *    on 7.1, with vm_ops->mapped, that state object is orphaned, so the
  *    prepare twin's live_objects may end above its start by at most the
@@ -71,7 +71,10 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "kbugs.h"
 #include "vma.h"
+
+KBUGS_MEASURE_AT_START()
 
 /* Far below mmap_base: the kernel puts nothing of its own choice here. */
 #define ARENA_ADDR	0x100000000000UL
@@ -1136,7 +1139,7 @@ static bool check_step(struct __test_metadata *_metadata,
 	    DELTA(p, hook_calls) == 1 && !DELTA(p, mapped_calls)) {
 		self->merges++;
 		self->docs[DOC_MERGED_PRIVATE] +=
-			kernel_overwrites_merged_private();
+			kbug_present(KBUG_MERGE_CLOBBER);
 	}
 	return true;
 }
@@ -1249,7 +1252,7 @@ static void check_end(struct __test_metadata *_metadata,
 	struct mmapdemo_stats l = twin_stats(self->statfd[1]);
 
 	EXPECT_EQ(self->base[1].live_objects, l.live_objects);
-	if (kernel_overwrites_merged_private() && prepare_keeps_state()) {
+	if (kbug_present(KBUG_MERGE_CLOBBER) && prepare_keeps_state()) {
 		/* MERGED_PRIVATE: at most one orphan per merged prepare mmap */
 		EXPECT_LE(self->base[0].live_objects, p.live_objects);
 		EXPECT_LE(p.live_objects,

@@ -51,6 +51,8 @@
 #include "kselftest_harness.h"
 #include "fixture.h"
 
+KBUGS_MEASURE_AT_START()
+
 #define FAULT	MMAPDEMO_MODE_FAULT
 #define FLAGS	MMAPDEMO_MODE_FLAGS
 #define REMAP	MMAPDEMO_MODE_REMAP
@@ -711,11 +713,11 @@ TEST_F(unwind, failure_behind_a_merge)
 	EXPECT_EQ(1, map_count_in(b, b + 4 * psz));
 	base[2 * psz] = 2;
 	/*
-	 * kernel_overwrites_merged_private() (6.16-7.1): the merged mmap set
+	 * kernel-bug merge-clobber, measured (kbugs.h): the merged mmap set
 	 * the first VMA's vm_private_data to its NULL; that state is never
 	 * put again.
 	 */
-	if (variant->prepare && tb->state && kernel_overwrites_merged_private())
+	if (variant->prepare && tb->state && kbug_present(KBUG_MERGE_CLOBBER))
 		tb->orphans++;
 
 	/* still armed: the next new VMA gets it */
@@ -735,8 +737,8 @@ TEST_F(unwind, failure_behind_a_merge)
  * mapping is charged in mm/vma.c:__mmap_setup (accountable_mapping,
  * security_vm_enough_memory_mm) before any hook runs.  A failing .mmap
  * goes to unacct_error in every series; a failing .mmap_prepare does only
- * from 7.2 (kernel_keeps_charge_of_failed_prepare in vma.h): 6.16 to 7.1
- * keep the charge for good.  Committed_AS (fs/proc/meminfo.c,
+ * without kernel-bug charge-kept (kbugs.h, measured by bugs.c: 6.16 to
+ * 7.1 and 7.2.0 to 7.2.7 keep the charge for good).  Committed_AS (fs/proc/meminfo.c,
  * vm_memory_committed: an exact percpu_counter_sum) shows it.
  */
 #define CHARGE_MAPS	64
@@ -788,7 +790,7 @@ TEST_F(charge, failed_hook_returns_commit_charge)
 		self->tb.unclosed += !variant->prepare;
 	}
 	after = meminfo_kb("Committed_AS");
-	kept = variant->prepare && kernel_keeps_charge_of_failed_prepare() ?
+	kept = variant->prepare && kbug_present(KBUG_CHARGE_KEPT) ?
 		CHARGE_MAPS * (CHARGE_LEN >> 10) : 0;
 	/* less than one mapping of noise from anything else in the guest */
 	EXPECT_LT(labs(after - before - kept), (long)(CHARGE_LEN >> 11))

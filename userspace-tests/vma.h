@@ -82,32 +82,9 @@ static inline int prepare_keeps_state(void)
 }
 
 /*
- * Does the kernel write desc->vm_ops and desc->private_data onto the VMA
- * that a .mmap_prepare mmap() merged into?  6.16 to 7.1 do:
- * mm/vma.c:__mmap_region calls set_vma_user_defined_fields() on the new
- * or merged VMA (6.16.12:mm/vma.c:2627-2628, 7.1.13:mm/vma.c:2777-2778),
- * so the neighbour's vm_private_data becomes this mmap's NULL.  7.2 sets
- * them on a new VMA only (7.2.12:mm/vma.c:2805-2806).  That change came
- * with action.error_override (7.2), the probe that tells the two apart.
+ * Whether this kernel has a kernel bug is never told from the API: it is
+ * measured (kbugs.h, kbug_present()).
  */
-static inline int kernel_overwrites_merged_private(void)
-{
-	return has_feature(MMAPDEMO_FEAT_MMAP_PREPARE) &&
-	       !has_feature(MMAPDEMO_FEAT_ERROR_OVERRIDE);
-}
-
-/*
- * Does a failing .mmap_prepare keep the mapping's commit charge?  6.16 to
- * 7.1 do: mm/vma.c:__mmap_region sends a hook error to abort_munmap, past
- * unacct_error (6.16.12:mm/vma.c:2610-2611, 2635-2639; 7.1.13:mm/vma.c:
- * 2756-2757, 2795-2803).  7.2 sends it to unacct_error (7.2.12:mm/vma.c:
- * 2782-2785), in the same release as action.error_override.
- */
-static inline int kernel_keeps_charge_of_failed_prepare(void)
-{
-	return has_feature(MMAPDEMO_FEAT_MMAP_PREPARE) &&
-	       !has_feature(MMAPDEMO_FEAT_ERROR_OVERRIDE);
-}
 
 /*
  * Why the prepare twin cannot be asked to map in mode, fail at stage or
