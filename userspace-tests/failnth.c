@@ -194,6 +194,20 @@ static int sweep_usable(struct __test_metadata *_metadata)
 	return 0;
 }
 
+/*
+ * Whether a cap stops a sweep before attempt n: "N" above FAILNTH_MAX_N,
+ * "time" past the program's or the test's time, else "none".
+ */
+static const char *sweep_cap(int n, const struct timespec *start)
+{
+	if (n > FAILNTH_MAX_N)
+		return "N";
+	if (seconds_since(&t0) > budget() ||
+	    seconds_since(start) > FAILNTH_TEST_SECONDS)
+		return "time";
+	return "none";
+}
+
 static void armory_init(struct armory *ar)
 {
 	ar->nth = -1;
@@ -664,16 +678,7 @@ static void sweep(struct __test_metadata *_metadata,
 	size_t len = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (n = 1;; n++) {
-		if (n > FAILNTH_MAX_N) {
-			cap = "N";
-			break;
-		}
-		if (seconds_since(&t0) > budget() ||
-		    seconds_since(&start) > FAILNTH_TEST_SECONDS) {
-			cap = "time";
-			break;
-		}
+	for (n = 1; !strcmp(cap = sweep_cap(n, &start), "none"); n++) {
 		memset(&at, 0, sizeof(at));
 		at.n = n;
 		attempt(self, variant, s, out, &at, &cls);
@@ -1400,16 +1405,7 @@ TEST_F_TIMEOUT(kfile, new_mmap, FAILNTH_TEST_SECONDS + 60)
 	kfile_attempt(self, variant, &at);
 	ASSERT_STREQ("", at.why);
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (n = 1;; n++) {
-		if (n > FAILNTH_MAX_N) {
-			cap = "N";
-			break;
-		}
-		if (seconds_since(&t0) > budget() ||
-		    seconds_since(&start) > FAILNTH_TEST_SECONDS) {
-			cap = "time";
-			break;
-		}
+	for (n = 1; !strcmp(cap = sweep_cap(n, &start), "none"); n++) {
 		memset(&at, 0, sizeof(at));
 		at.n = n;
 		kfile_attempt(self, variant, &at);
