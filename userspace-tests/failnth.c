@@ -739,6 +739,241 @@ static int map_four(FIXTURE_DATA(failnth) *self)
 	return map_twin(self, 0, 4);
 }
 
+/* --- the kernel's own mmap hooks, as controls --------------------------- */
+
+/*
+ * The same sweep over a plain mmap() of files whose hook is the kernel's,
+ * not the kit's: what it finds is the kernel's.  In 7.3 each is an
+ * f_op->mmap_prepare user (on 6.16-6.18 /dev/zero still has .mmap, and
+ * 6.16's ramfs and shmem too):
+ *  - /dev/zero, MAP_SHARED: drivers/char/mem.c:mmap_zero_prepare ->
+ *    mm/shmem.c:shmem_zero_setup_desc makes a shmem file of its own per
+ *    mapping and puts it in desc->vm_file, the one hook in the tree that
+ *    hands mm/vma.c:__mmap_region a file to drop on a later failure
+ *    (map.file_doesnt_need_get; syzkaller's "mm/vma: fix memory leak in
+ *    __mmap_region()", 6.19.13 in Debian's changelog);
+ *  - /dev/zero, MAP_PRIVATE: vma_desc_set_anonymous, no file;
+ *  - a memfd (shmem): mm/shmem.c:shmem_mmap_prepare;
+ *  - a ramfs file: fs/ramfs/file-mmu.c, generic_file_mmap_prepare
+ *    (ramfs is always built: fs/Makefile "obj-y += ramfs/").
+ * After every attempt, once the mapping is gone, the inodes in use
+ * (/proc/sys/fs/inode-nr, fs/inode.c:get_nr_inodes, an exact sum) must
+ * not be more than before: a shmem file the kernel forgot keeps its
+ * inode.  kmemleak (last) names what was leaked.  These run first, before
+ * the twins' sweeps: they take seconds, and FAILNTH_SECONDS must not cap
+ * them away.
+ */
+enum kfile { KFILE_ZERO, KFILE_MEMFD, KFILE_RAMFS };
+
+FIXTURE(kfile) {
+	struct armory ar;
+	int fd, inode_nr;	/* the file; /proc/sys/fs/inode-nr */
+	char dir[32];		/* the ramfs mount, or "" */
+	char maps_before[32768], maps_after[32768];
+};
+
+FIXTURE_VARIANT(kfile) {
+	enum kfile file;
+	int flags;		/* MAP_SHARED or MAP_PRIVATE */
+	const char *name;	/* in the "# failnth:" line */
+	/*
+	 * errnos of a failed allocation: ENOMEM; /dev/zero MAP_SHARED also
+	 * ENOSPC, mm/shmem.c:__shmem_get_inode's "if (!inode) ...
+	 * return ERR_PTR(-ENOSPC)" when new_inode() fails (not in mmap(2))
+	 */
+	int errnos[2];
+};
+
+FIXTURE_VARIANT_ADD(kfile, zero_shared) {
+	.file = KFILE_ZERO, .flags = MAP_SHARED, .name = "zero-shared",
+	.errnos = { ENOMEM, ENOSPC },
+};
+FIXTURE_VARIANT_ADD(kfile, zero_private) {
+	.file = KFILE_ZERO, .flags = MAP_PRIVATE, .name = "zero-private",
+	.errnos = { ENOMEM },
+};
+FIXTURE_VARIANT_ADD(kfile, memfd) {
+	.file = KFILE_MEMFD, .flags = MAP_SHARED, .name = "memfd",
+	.errnos = { ENOMEM },
+};
+FIXTURE_VARIANT_ADD(kfile, ramfs) {
+	.file = KFILE_RAMFS, .flags = MAP_SHARED, .name = "ramfs",
+	.errnos = { ENOMEM },
+};
+
+/* What page pgoff of the variant's file reads. */
+static unsigned char kfile_byte(const FIXTURE_VARIANT(kfile) *variant,
+				unsigned long pgoff)
+{
+	return variant->file == KFILE_ZERO ? 0 : PATTERN(pgoff);
+}
+
+static long inodes_in_use(FIXTURE_DATA(kfile) *self)
+{
+	char buf[64] = "";
+
+	if (pread(self->inode_nr, buf, sizeof(buf) - 1, 0) <= 0)
+		return -1;
+	return atol(buf);
+}
+
+FIXTURE_SETUP(kfile)
+{
+	size_t psz = getpagesize();
+	char page[4096], path[48];
+	unsigned int i;
+
+	armory_init(&self->ar);
+	self->fd = -1;
+	self->dir[0] = '\0';
+	if (sweep_usable(_metadata))
+		return;
+	ASSERT_EQ(sizeof(page), psz);
+	switch (variant->file) {
+	case KFILE_ZERO:
+		self->fd = open("/dev/zero", O_RDWR | O_CLOEXEC);
+		break;
+	case KFILE_MEMFD:
+		self->fd = memfd_create("kfile", MFD_CLOEXEC);
+		break;
+	case KFILE_RAMFS:
+		/* a mount namespace of this test's process, gone with it */
+		ASSERT_EQ(0, unshare(CLONE_NEWNS));
+		ASSERT_EQ(0, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
+		snprintf(self->dir, sizeof(self->dir), "/tmp/kfile.ramfs");
+		ASSERT_EQ(0, mkdir(self->dir, 0700));
+		ASSERT_EQ(0, mount("ramfs", self->dir, "ramfs", 0, NULL))
+			TH_LOG("mount ramfs: %s", strerror(errno));
+		snprintf(path, sizeof(path), "%s/f", self->dir);
+		self->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		break;
+	}
+	ASSERT_LE(0, self->fd) TH_LOG("%s: %s", variant->name, strerror(errno));
+	for (i = 0; variant->file != KFILE_ZERO && i < FILE_PAGES; i++) {
+		memset(page, PATTERN(i), psz);
+		ASSERT_EQ((ssize_t)psz, pwrite(self->fd, page, psz, i * psz));
+	}
+	self->inode_nr = open("/proc/sys/fs/inode-nr", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, self->inode_nr);
+	armory_setup(_metadata, &self->ar);
+}
+
+FIXTURE_TEARDOWN(kfile)
+{
+	armory_teardown(_metadata, &self->ar);
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->dir[0]) {
+		EXPECT_EQ(0, umount(self->dir));
+		EXPECT_EQ(0, rmdir(self->dir));
+	}
+}
+
+/*
+ * One attempt at at->n (0: nothing armed): mmap() two pages, every page
+ * read, munmap().  A failure must be one the variant documents and leave
+ * /proc/self/maps as it was (no MAP_FIXED: nothing to unmap first, every
+ * failure an abort, mm/vma.c:__mmap_region); then no inode more in use.
+ */
+static void kfile_attempt(FIXTURE_DATA(kfile) *self,
+			  const FIXTURE_VARIANT(kfile) *variant,
+			  struct attempt *at)
+{
+	size_t psz = getpagesize();
+	long before, after;
+	unsigned char val;
+	unsigned int i;
+	char *p;
+	int sig;
+
+	if (maps_snapshot(self->maps_before, sizeof(self->maps_before)) < 0) {
+		snprintf(at->why, sizeof(at->why), "maps snapshot too big");
+		return;
+	}
+	before = inodes_in_use(self);
+	if (at->n && arm(&self->ar, at->n, at->why, sizeof(at->why)))
+		return;
+	p = mmap(NULL, 2 * psz, PROT_READ | PROT_WRITE, variant->flags,
+		 self->fd, 0);
+	at->ret = p == MAP_FAILED ? -1 : 0;
+	at->err = errno;
+	if (at->n)
+		at->injected = disarm(&self->ar, at->why, sizeof(at->why));
+	if (at->ret) {
+		if (at->err != variant->errnos[0] &&
+		    (!variant->errnos[1] || at->err != variant->errnos[1]))
+			snprintf(at->why, sizeof(at->why), "errno %s (%d)",
+				 strerror(at->err), at->err);
+		maps_snapshot(self->maps_after, sizeof(self->maps_after));
+		if (!at->why[0] && strcmp(self->maps_before, self->maps_after))
+			snprintf(at->why, sizeof(at->why),
+				 "failed, leaving /proc/self/maps changed");
+	} else {
+		for (i = 0; i < 2 && !at->why[0]; i++) {
+			sig = probe_read(p + i * psz, &val);
+			if (sig || val != kfile_byte(variant, i))
+				snprintf(at->why, sizeof(at->why),
+					 "page %u reads %s%#x", i,
+					 sig ? strsignal(sig) : "", sig ? 0 : val);
+		}
+		munmap(p, 2 * psz);
+	}
+	after = inodes_in_use(self);
+	if (!at->why[0] && (before < 0 || after > before))
+		snprintf(at->why, sizeof(at->why),
+			 "inode-nr %ld after clean-up, %ld before: the kernel "
+			 "kept an inode of the %s", after, before,
+			 at->ret ? "failed mmap" : "mapping");
+	kernel_reports(&self->ar, at->why, sizeof(at->why));
+}
+
+TEST_F_TIMEOUT(kfile, new_mmap, FAILNTH_TEST_SECONDS + 60)
+{
+	int points = 0, failed = 0, n = 0;
+	struct timespec start;
+	const char *cap = "none";
+	struct attempt at = { 0 };
+	char classes[64] = "-";
+
+	/* once unarmed first: /proc's own inodes for this process exist */
+	kfile_attempt(self, variant, &at);
+	ASSERT_EQ(0, at.ret) TH_LOG("mmap: %s", strerror(at.err));
+	memset(&at, 0, sizeof(at));
+	kfile_attempt(self, variant, &at);
+	ASSERT_STREQ("", at.why);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (n = 1; !strcmp(cap = sweep_cap(n, &start), "none"); n++) {
+		memset(&at, 0, sizeof(at));
+		at.n = n;
+		kfile_attempt(self, variant, &at);
+		if (!at.why[0] && !at.injected && at.ret)
+			snprintf(at.why, sizeof(at.why),
+				 "uninjected, mmap fails: %s", strerror(at.err));
+		if (at.why[0] || !at.injected)
+			break;
+		points++;
+		failed += !!at.ret;
+	}
+	/* the classes of failnth's new_mmap: done, or intact (unchanged) */
+	if (points - failed && failed)
+		snprintf(classes, sizeof(classes), "done:%d,intact:%d",
+			 points - failed, failed);
+	else if (points)
+		snprintf(classes, sizeof(classes), "%s:%d",
+			 failed ? "intact" : "done", points);
+	ksft_print_msg("failnth: kernel prepare %s new_mmap points=%d failed=%d absorbed=%d classes=%s cap=%s finding=%d\n",
+		       variant->name, points, failed, points - failed,
+		       classes, cap, at.why[0] ? n : 0);
+	fflush(stdout);
+	if (at.why[0]) {
+		TH_LOG("N=%d (%s, %s): %s", n, at.injected ?
+		       "injected" : "nothing injected", at.ret ?
+		       strerror(at.err) : "call succeeded", at.why);
+		ASSERT_EQ(0, 1) TH_LOG("%s new_mmap: finding at N=%d",
+				       variant->name, n);
+	}
+}
+
 /* --- a new mmap ------------------------------------------------------- */
 
 static int new_mmap(FIXTURE_DATA(failnth) *self)
@@ -1211,239 +1446,6 @@ TEST_F_TIMEOUT(failnth, uffd_close, FAILNTH_TEST_SECONDS + 60)
 	if (uffd_usable(_metadata, self, variant))
 		return;
 	sweep(_metadata, self, variant, &s, out);
-}
-
-/* --- the kernel's own mmap hooks, as controls --------------------------- */
-
-/*
- * The same sweep over a plain mmap() of files whose hook is the kernel's,
- * not the kit's: what it finds is the kernel's.  In 7.3 each is an
- * f_op->mmap_prepare user (on 6.16-6.18 /dev/zero still has .mmap, and
- * 6.16's ramfs and shmem too):
- *  - /dev/zero, MAP_SHARED: drivers/char/mem.c:mmap_zero_prepare ->
- *    mm/shmem.c:shmem_zero_setup_desc makes a shmem file of its own per
- *    mapping and puts it in desc->vm_file, the one hook in the tree that
- *    hands mm/vma.c:__mmap_region a file to drop on a later failure
- *    (map.file_doesnt_need_get; syzkaller's "mm/vma: fix memory leak in
- *    __mmap_region()", 6.19.13 in Debian's changelog);
- *  - /dev/zero, MAP_PRIVATE: vma_desc_set_anonymous, no file;
- *  - a memfd (shmem): mm/shmem.c:shmem_mmap_prepare;
- *  - a ramfs file: fs/ramfs/file-mmu.c, generic_file_mmap_prepare
- *    (ramfs is always built: fs/Makefile "obj-y += ramfs/").
- * After every attempt, once the mapping is gone, the inodes in use
- * (/proc/sys/fs/inode-nr, fs/inode.c:get_nr_inodes, an exact sum) must
- * not be more than before: a shmem file the kernel forgot keeps its
- * inode.  kmemleak (below) names what was leaked.
- */
-enum kfile { KFILE_ZERO, KFILE_MEMFD, KFILE_RAMFS };
-
-FIXTURE(kfile) {
-	struct armory ar;
-	int fd, inode_nr;	/* the file; /proc/sys/fs/inode-nr */
-	char dir[32];		/* the ramfs mount, or "" */
-	char maps_before[32768], maps_after[32768];
-};
-
-FIXTURE_VARIANT(kfile) {
-	enum kfile file;
-	int flags;		/* MAP_SHARED or MAP_PRIVATE */
-	const char *name;	/* in the "# failnth:" line */
-	/*
-	 * errnos of a failed allocation: ENOMEM; /dev/zero MAP_SHARED also
-	 * ENOSPC, mm/shmem.c:__shmem_get_inode's "if (!inode) ...
-	 * return ERR_PTR(-ENOSPC)" when new_inode() fails (not in mmap(2))
-	 */
-	int errnos[2];
-};
-
-FIXTURE_VARIANT_ADD(kfile, zero_shared) {
-	.file = KFILE_ZERO, .flags = MAP_SHARED, .name = "zero-shared",
-	.errnos = { ENOMEM, ENOSPC },
-};
-FIXTURE_VARIANT_ADD(kfile, zero_private) {
-	.file = KFILE_ZERO, .flags = MAP_PRIVATE, .name = "zero-private",
-	.errnos = { ENOMEM },
-};
-FIXTURE_VARIANT_ADD(kfile, memfd) {
-	.file = KFILE_MEMFD, .flags = MAP_SHARED, .name = "memfd",
-	.errnos = { ENOMEM },
-};
-FIXTURE_VARIANT_ADD(kfile, ramfs) {
-	.file = KFILE_RAMFS, .flags = MAP_SHARED, .name = "ramfs",
-	.errnos = { ENOMEM },
-};
-
-/* What page pgoff of the variant's file reads. */
-static unsigned char kfile_byte(const FIXTURE_VARIANT(kfile) *variant,
-				unsigned long pgoff)
-{
-	return variant->file == KFILE_ZERO ? 0 : PATTERN(pgoff);
-}
-
-static long inodes_in_use(FIXTURE_DATA(kfile) *self)
-{
-	char buf[64] = "";
-
-	if (pread(self->inode_nr, buf, sizeof(buf) - 1, 0) <= 0)
-		return -1;
-	return atol(buf);
-}
-
-FIXTURE_SETUP(kfile)
-{
-	size_t psz = getpagesize();
-	char page[4096], path[48];
-	unsigned int i;
-
-	armory_init(&self->ar);
-	self->fd = -1;
-	self->dir[0] = '\0';
-	if (sweep_usable(_metadata))
-		return;
-	ASSERT_EQ(sizeof(page), psz);
-	switch (variant->file) {
-	case KFILE_ZERO:
-		self->fd = open("/dev/zero", O_RDWR | O_CLOEXEC);
-		break;
-	case KFILE_MEMFD:
-		self->fd = memfd_create("kfile", MFD_CLOEXEC);
-		break;
-	case KFILE_RAMFS:
-		/* a mount namespace of this test's process, gone with it */
-		ASSERT_EQ(0, unshare(CLONE_NEWNS));
-		ASSERT_EQ(0, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
-		snprintf(self->dir, sizeof(self->dir), "/tmp/kfile.ramfs");
-		ASSERT_EQ(0, mkdir(self->dir, 0700));
-		ASSERT_EQ(0, mount("ramfs", self->dir, "ramfs", 0, NULL))
-			TH_LOG("mount ramfs: %s", strerror(errno));
-		snprintf(path, sizeof(path), "%s/f", self->dir);
-		self->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-		break;
-	}
-	ASSERT_LE(0, self->fd) TH_LOG("%s: %s", variant->name, strerror(errno));
-	for (i = 0; variant->file != KFILE_ZERO && i < FILE_PAGES; i++) {
-		memset(page, PATTERN(i), psz);
-		ASSERT_EQ((ssize_t)psz, pwrite(self->fd, page, psz, i * psz));
-	}
-	self->inode_nr = open("/proc/sys/fs/inode-nr", O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, self->inode_nr);
-	armory_setup(_metadata, &self->ar);
-}
-
-FIXTURE_TEARDOWN(kfile)
-{
-	armory_teardown(_metadata, &self->ar);
-	if (self->fd >= 0)
-		close(self->fd);
-	if (self->dir[0]) {
-		EXPECT_EQ(0, umount(self->dir));
-		EXPECT_EQ(0, rmdir(self->dir));
-	}
-}
-
-/*
- * One attempt at at->n (0: nothing armed): mmap() two pages, every page
- * read, munmap().  A failure must be one the variant documents and leave
- * /proc/self/maps as it was (no MAP_FIXED: nothing to unmap first, every
- * failure an abort, mm/vma.c:__mmap_region); then no inode more in use.
- */
-static void kfile_attempt(FIXTURE_DATA(kfile) *self,
-			  const FIXTURE_VARIANT(kfile) *variant,
-			  struct attempt *at)
-{
-	size_t psz = getpagesize();
-	long before, after;
-	unsigned char val;
-	unsigned int i;
-	char *p;
-	int sig;
-
-	if (maps_snapshot(self->maps_before, sizeof(self->maps_before)) < 0) {
-		snprintf(at->why, sizeof(at->why), "maps snapshot too big");
-		return;
-	}
-	before = inodes_in_use(self);
-	if (at->n && arm(&self->ar, at->n, at->why, sizeof(at->why)))
-		return;
-	p = mmap(NULL, 2 * psz, PROT_READ | PROT_WRITE, variant->flags,
-		 self->fd, 0);
-	at->ret = p == MAP_FAILED ? -1 : 0;
-	at->err = errno;
-	if (at->n)
-		at->injected = disarm(&self->ar, at->why, sizeof(at->why));
-	if (at->ret) {
-		if (at->err != variant->errnos[0] &&
-		    (!variant->errnos[1] || at->err != variant->errnos[1]))
-			snprintf(at->why, sizeof(at->why), "errno %s (%d)",
-				 strerror(at->err), at->err);
-		maps_snapshot(self->maps_after, sizeof(self->maps_after));
-		if (!at->why[0] && strcmp(self->maps_before, self->maps_after))
-			snprintf(at->why, sizeof(at->why),
-				 "failed, leaving /proc/self/maps changed");
-	} else {
-		for (i = 0; i < 2 && !at->why[0]; i++) {
-			sig = probe_read(p + i * psz, &val);
-			if (sig || val != kfile_byte(variant, i))
-				snprintf(at->why, sizeof(at->why),
-					 "page %u reads %s%#x", i,
-					 sig ? strsignal(sig) : "", sig ? 0 : val);
-		}
-		munmap(p, 2 * psz);
-	}
-	after = inodes_in_use(self);
-	if (!at->why[0] && (before < 0 || after > before))
-		snprintf(at->why, sizeof(at->why),
-			 "inode-nr %ld after clean-up, %ld before: the kernel "
-			 "kept an inode of the %s", after, before,
-			 at->ret ? "failed mmap" : "mapping");
-	kernel_reports(&self->ar, at->why, sizeof(at->why));
-}
-
-TEST_F_TIMEOUT(kfile, new_mmap, FAILNTH_TEST_SECONDS + 60)
-{
-	int points = 0, failed = 0, n = 0;
-	struct timespec start;
-	const char *cap = "none";
-	struct attempt at = { 0 };
-	char classes[64] = "-";
-
-	/* once unarmed first: /proc's own inodes for this process exist */
-	kfile_attempt(self, variant, &at);
-	ASSERT_EQ(0, at.ret) TH_LOG("mmap: %s", strerror(at.err));
-	memset(&at, 0, sizeof(at));
-	kfile_attempt(self, variant, &at);
-	ASSERT_STREQ("", at.why);
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (n = 1; !strcmp(cap = sweep_cap(n, &start), "none"); n++) {
-		memset(&at, 0, sizeof(at));
-		at.n = n;
-		kfile_attempt(self, variant, &at);
-		if (!at.why[0] && !at.injected && at.ret)
-			snprintf(at.why, sizeof(at.why),
-				 "uninjected, mmap fails: %s", strerror(at.err));
-		if (at.why[0] || !at.injected)
-			break;
-		points++;
-		failed += !!at.ret;
-	}
-	/* the classes of failnth's new_mmap: done, or intact (unchanged) */
-	if (points - failed && failed)
-		snprintf(classes, sizeof(classes), "done:%d,intact:%d",
-			 points - failed, failed);
-	else if (points)
-		snprintf(classes, sizeof(classes), "%s:%d",
-			 failed ? "intact" : "done", points);
-	ksft_print_msg("failnth: kernel prepare %s new_mmap points=%d failed=%d absorbed=%d classes=%s cap=%s finding=%d\n",
-		       variant->name, points, failed, points - failed,
-		       classes, cap, at.why[0] ? n : 0);
-	fflush(stdout);
-	if (at.why[0]) {
-		TH_LOG("N=%d (%s, %s): %s", n, at.injected ?
-		       "injected" : "nothing injected", at.ret ?
-		       strerror(at.err) : "call succeeded", at.why);
-		ASSERT_EQ(0, 1) TH_LOG("%s new_mmap: finding at N=%d",
-				       variant->name, n);
-	}
 }
 
 /*
