@@ -52,6 +52,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -165,11 +166,145 @@ struct attempt {
 	char why[320];		/* a check that failed, or "" */
 };
 
-FIXTURE(failnth) {
-	struct testbed tb;
+/* What a sweep arms and must put back: fail-nth, the knobs, /dev/kmsg. */
+struct armory {
 	int nth, kmsg;		/* fail-nth of this thread; /dev/kmsg */
 	char saved[NR_KNOBS][32];
 	bool knobs_set;
+};
+
+/*
+ * SKIP where fail-nth cannot sweep: a kernel without fault injection, or
+ * the program's run-time cap spent.  0, or -1 after a SKIP.
+ */
+static int sweep_usable(struct __test_metadata *_metadata)
+{
+	if (access(FAIL_NTH, W_OK))
+		SKIP(return -1, "no %s: a kernel without CONFIG_FAULT_INJECTION "
+		     "(every Debian kernel); the sweep needs the debug kernel",
+		     FAIL_NTH);
+	if (access(FAULT_DIR "failslab", F_OK) ||
+	    access(FAULT_DIR "fail_page_alloc", F_OK))
+		SKIP(return -1, "no failslab or fail_page_alloc in debugfs "
+		     "(CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC, "
+		     "CONFIG_FAULT_INJECTION_DEBUG_FS)");
+	/* a sweep that never ran is no result: it fails (nothing is set up) */
+	if (seconds_since(&t0) > budget()) {
+		TH_LOG("run-time cap: FAILNTH_SECONDS=%ld spent before this sweep",
+		       budget());
+		_metadata->exit_code = KSFT_FAIL;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Whether a cap stops a sweep before attempt n: "N" above FAILNTH_MAX_N,
+ * "time" past the program's or the test's time, else "none".
+ */
+static const char *sweep_cap(int n, const struct timespec *start)
+{
+	if (n > FAILNTH_MAX_N)
+		return "N";
+	if (seconds_since(&t0) > budget() ||
+	    seconds_since(start) > FAILNTH_TEST_SECONDS)
+		return "time";
+	return "none";
+}
+
+static void armory_init(struct armory *ar)
+{
+	ar->nth = -1;
+	ar->kmsg = -1;
+	ar->knobs_set = false;
+}
+
+/* Set the knobs (saving them), open fail-nth and /dev/kmsg. */
+static void armory_setup(struct __test_metadata *_metadata, struct armory *ar)
+{
+	unsigned int i;
+
+	/* nothing but fail-nth may inject: every probability is 0 */
+	ASSERT_EQ(0, read_str(FAULT_DIR "failslab/probability",
+			      ar->saved[0], sizeof(ar->saved[0])));
+	ASSERT_STREQ("0", ar->saved[0]);
+	ASSERT_EQ(0, read_str(FAULT_DIR "fail_page_alloc/probability",
+			      ar->saved[0], sizeof(ar->saved[0])));
+	ASSERT_STREQ("0", ar->saved[0]);
+	for (i = 0; i < NR_KNOBS; i++)
+		ASSERT_EQ(0, read_str(knobs[i].path, ar->saved[i],
+				      sizeof(ar->saved[i])))
+			TH_LOG("knob %u: %s", i, strerror(errno));
+	ar->knobs_set = true;
+	for (i = 0; i < NR_KNOBS; i++)
+		ASSERT_EQ(0, write_str(knobs[i].path, knobs[i].value))
+			TH_LOG("knob %u: %s", i, strerror(errno));
+	ar->nth = open(FAIL_NTH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, ar->nth);
+	/* only what the sweep makes the kernel say */
+	ar->kmsg = kmsg_open();
+	ASSERT_LE(0, ar->kmsg);
+}
+
+static void armory_teardown(struct __test_metadata *_metadata,
+			    struct armory *ar)
+{
+	unsigned int i;
+
+	if (ar->nth >= 0) {
+		pwrite(ar->nth, "0", 1, 0);
+		close(ar->nth);
+	}
+	if (ar->kmsg >= 0)
+		close(ar->kmsg);
+	for (i = 0; ar->knobs_set && i < NR_KNOBS; i++)
+		EXPECT_EQ(0, write_str(knobs[i].path, ar->saved[i]));
+}
+
+/*
+ * Arm fail-nth at n: 0, or -1 with why set.  disarm() reads back what is
+ * left of the count (fs/proc/base.c:proc_fail_nth_read) - 0 once the Nth
+ * check failed - and disarms: was anything injected?
+ */
+static int arm(struct armory *ar, int n, char *why, size_t size)
+{
+	char num[16];
+	int len = snprintf(num, sizeof(num), "%d", n);
+
+	if (pwrite(ar->nth, num, len, 0) == len)
+		return 0;
+	snprintf(why, size, "arming fail-nth: %s", strerror(errno));
+	return -1;
+}
+
+static bool disarm(struct armory *ar, char *why, size_t size)
+{
+	char left[16] = "";
+
+	if (pread(ar->nth, left, sizeof(left) - 1, 0) < 0)
+		snprintf(why, size, "reading fail-nth: %s", strerror(errno));
+	pwrite(ar->nth, "0", 1, 0);
+	return atoi(left) == 0;
+}
+
+/*
+ * Kernel reports since the last look: the first line that is one, or "".
+ * KASAN and lockdep say "BUG:" or "WARNING:", kmemleak "unreferenced
+ * object" (when scanned), refcount_t its own; "INFO:" is hung tasks and
+ * RCU stalls (vma.c:kmsg_report).
+ */
+static void kernel_reports(struct armory *ar, char *why, size_t size)
+{
+	char line[160];
+
+	while (kmsg_report(ar->kmsg, line, sizeof(line)))
+		if (!why[0])
+			snprintf(why, size, "kernel: %.140s", line);
+}
+
+FIXTURE(failnth) {
+	struct testbed tb;
+	struct armory ar;
 	/* one attempt's world */
 	/*
 	 * a PMD of its own (vma.h:reserve_aligned), so that each attempt
@@ -209,24 +344,12 @@ FIXTURE_SETUP(failnth)
 	unsigned int i;
 	char *p;
 
-	self->nth = -1;
-	self->kmsg = -1;
+	armory_init(&self->ar);
 	self->uffd = -1;
 	self->child = 0;
 	self->mode = variant->mode;
-	if (access(FAIL_NTH, W_OK))
-		SKIP(return, "no %s: a kernel without CONFIG_FAULT_INJECTION "
-		     "(every Debian kernel); the sweep needs the debug kernel",
-		     FAIL_NTH);
-	if (access(FAULT_DIR "failslab", F_OK) ||
-	    access(FAULT_DIR "fail_page_alloc", F_OK))
-		SKIP(return, "no failslab or fail_page_alloc in debugfs "
-		     "(CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC, "
-		     "CONFIG_FAULT_INJECTION_DEBUG_FS)");
-	/* a sweep that never ran is no result: it fails (nothing is set up) */
-	ASSERT_LE(seconds_since(&t0), budget())
-		TH_LOG("run-time cap: FAILNTH_SECONDS=%ld spent before this sweep",
-		       budget());
+	if (sweep_usable(_metadata))
+		return;
 	if (testbed_setup(_metadata, &self->tb, variant->backend,
 			  variant->prepare, variant->mode, FILE_PAGES))
 		return;
@@ -239,40 +362,12 @@ FIXTURE_SETUP(failnth)
 			memset(p + i * psz, PATTERN(i), psz);
 		ASSERT_EQ(0, munmap(p, FILE_PAGES * psz));
 	}
-	/* nothing but fail-nth may inject: every probability is 0 */
-	ASSERT_EQ(0, read_str(FAULT_DIR "failslab/probability",
-			      self->saved[0], sizeof(self->saved[0])));
-	ASSERT_STREQ("0", self->saved[0]);
-	ASSERT_EQ(0, read_str(FAULT_DIR "fail_page_alloc/probability",
-			      self->saved[0], sizeof(self->saved[0])));
-	ASSERT_STREQ("0", self->saved[0]);
-	for (i = 0; i < NR_KNOBS; i++)
-		ASSERT_EQ(0, read_str(knobs[i].path, self->saved[i],
-				      sizeof(self->saved[i])))
-			TH_LOG("knob %u: %s", i, strerror(errno));
-	self->knobs_set = true;
-	for (i = 0; i < NR_KNOBS; i++)
-		ASSERT_EQ(0, write_str(knobs[i].path, knobs[i].value))
-			TH_LOG("knob %u: %s", i, strerror(errno));
-	self->nth = open(FAIL_NTH, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->nth);
-	/* only what the sweep makes the kernel say */
-	self->kmsg = kmsg_open();
-	ASSERT_LE(0, self->kmsg);
+	armory_setup(_metadata, &self->ar);
 }
 
 FIXTURE_TEARDOWN(failnth)
 {
-	unsigned int i;
-
-	if (self->nth >= 0) {
-		pwrite(self->nth, "0", 1, 0);
-		close(self->nth);
-	}
-	if (self->kmsg >= 0)
-		close(self->kmsg);
-	for (i = 0; self->knobs_set && i < NR_KNOBS; i++)
-		EXPECT_EQ(0, write_str(knobs[i].path, self->saved[i]));
+	armory_teardown(_metadata, &self->ar);
 	testbed_teardown(_metadata, &self->tb);
 }
 
@@ -352,22 +447,6 @@ static void check_data(FIXTURE_DATA(failnth) *self, char *why, size_t size)
 	}
 }
 
-/*
- * Kernel reports since the last look: the first line that is one, or "".
- * KASAN and lockdep say "BUG:" or "WARNING:", kmemleak "unreferenced
- * object" (when scanned), refcount_t its own; "INFO:" is hung tasks and
- * RCU stalls.
- */
-/* The first report logged since the last look (vma.c:kmsg_report). */
-static void kernel_reports(FIXTURE_DATA(failnth) *self, char *why, size_t size)
-{
-	char line[160];
-
-	while (kmsg_report(self->kmsg, line, sizeof(line)))
-		if (!why[0])
-			snprintf(why, size, "kernel: %.140s", line);
-}
-
 /* A scenario: its set-up, its one call, and what may come of it. */
 struct scenario {
 	const char *name;
@@ -402,29 +481,15 @@ static void attempt_cleanup(FIXTURE_DATA(failnth) *self)
 	self->addr = NULL;
 }
 
-/*
- * Arm fail-nth at n, make the call, disarm; was anything injected?
- * Reading fail-nth back gives what is left of the count
- * (fs/proc/base.c:proc_fail_nth_read): 0 once the Nth check failed.
- */
+/* Arm fail-nth at at->n, make the call, disarm; was anything injected? */
 static void arm_and_call(FIXTURE_DATA(failnth) *self,
 			 const struct scenario *s, struct attempt *at)
 {
-	char num[16], left[16] = "";
-	int len = snprintf(num, sizeof(num), "%d", at->n);
-
-	if (pwrite(self->nth, num, len, 0) != len) {
-		snprintf(at->why, sizeof(at->why), "arming fail-nth: %s",
-			 strerror(errno));
+	if (arm(&self->ar, at->n, at->why, sizeof(at->why)))
 		return;
-	}
 	at->ret = s->call(self);
 	at->err = errno;
-	if (pread(self->nth, left, sizeof(left) - 1, 0) < 0)
-		snprintf(at->why, sizeof(at->why), "reading fail-nth: %s",
-			 strerror(errno));
-	pwrite(self->nth, "0", 1, 0);
-	at->injected = atoi(left) == 0;
+	at->injected = disarm(&self->ar, at->why, sizeof(at->why));
 }
 
 /* Which outcome this is; NULL if none. */
@@ -555,7 +620,7 @@ static void attempt(FIXTURE_DATA(failnth) *self,
 	/* for testbed_teardown's count: that VMA was made, and closed */
 	if (extra == 1 && action_failed)
 		self->tb.unclosed--;
-	kernel_reports(self, at->why, sizeof(at->why));
+	kernel_reports(&self->ar, at->why, sizeof(at->why));
 }
 
 /*
@@ -577,16 +642,7 @@ static void sweep(struct __test_metadata *_metadata,
 	size_t len = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (n = 1;; n++) {
-		if (n > FAILNTH_MAX_N) {
-			cap = "N";
-			break;
-		}
-		if (seconds_since(&t0) > budget() ||
-		    seconds_since(&start) > FAILNTH_TEST_SECONDS) {
-			cap = "time";
-			break;
-		}
+	for (n = 1; !strcmp(cap = sweep_cap(n, &start), "none"); n++) {
 		memset(&at, 0, sizeof(at));
 		at.n = n;
 		attempt(self, variant, s, out, &at, &cls);
@@ -649,6 +705,241 @@ static int map_three(FIXTURE_DATA(failnth) *self)
 static int map_four(FIXTURE_DATA(failnth) *self)
 {
 	return map_twin(self, 0, 4);
+}
+
+/* --- the kernel's own mmap hooks, as controls --------------------------- */
+
+/*
+ * The same sweep over a plain mmap() of files whose hook is the kernel's,
+ * not the kit's: what it finds is the kernel's.  In 7.3 each is an
+ * f_op->mmap_prepare user (on 6.16-6.18 /dev/zero still has .mmap, and
+ * 6.16's ramfs and shmem too):
+ *  - /dev/zero, MAP_SHARED: drivers/char/mem.c:mmap_zero_prepare ->
+ *    mm/shmem.c:shmem_zero_setup_desc makes a shmem file of its own per
+ *    mapping and puts it in desc->vm_file, the one hook in the tree that
+ *    hands mm/vma.c:__mmap_region a file to drop on a later failure
+ *    (map.file_doesnt_need_get; syzkaller's "mm/vma: fix memory leak in
+ *    __mmap_region()", 6.19.13 in Debian's changelog);
+ *  - /dev/zero, MAP_PRIVATE: vma_desc_set_anonymous, no file;
+ *  - a memfd (shmem): mm/shmem.c:shmem_mmap_prepare;
+ *  - a ramfs file: fs/ramfs/file-mmu.c, generic_file_mmap_prepare
+ *    (ramfs is always built: fs/Makefile "obj-y += ramfs/").
+ * After every attempt, once the mapping is gone, the inodes in use
+ * (/proc/sys/fs/inode-nr, fs/inode.c:get_nr_inodes, an exact sum) must
+ * not be more than before: a shmem file the kernel forgot keeps its
+ * inode.  kmemleak (last) names what was leaked.  These run first, before
+ * the twins' sweeps: they take seconds, and FAILNTH_SECONDS must not cap
+ * them away.
+ */
+enum kfile { KFILE_ZERO, KFILE_MEMFD, KFILE_RAMFS };
+
+FIXTURE(kfile) {
+	struct armory ar;
+	int fd, inode_nr;	/* the file; /proc/sys/fs/inode-nr */
+	char dir[32];		/* the ramfs mount, or "" */
+	char maps_before[32768], maps_after[32768];
+};
+
+FIXTURE_VARIANT(kfile) {
+	enum kfile file;
+	int flags;		/* MAP_SHARED or MAP_PRIVATE */
+	const char *name;	/* in the "# failnth:" line */
+	/*
+	 * errnos of a failed allocation: ENOMEM; /dev/zero MAP_SHARED also
+	 * ENOSPC, mm/shmem.c:__shmem_get_inode's "if (!inode) ...
+	 * return ERR_PTR(-ENOSPC)" when new_inode() fails (not in mmap(2))
+	 */
+	int errnos[2];
+};
+
+FIXTURE_VARIANT_ADD(kfile, zero_shared) {
+	.file = KFILE_ZERO, .flags = MAP_SHARED, .name = "zero-shared",
+	.errnos = { ENOMEM, ENOSPC },
+};
+FIXTURE_VARIANT_ADD(kfile, zero_private) {
+	.file = KFILE_ZERO, .flags = MAP_PRIVATE, .name = "zero-private",
+	.errnos = { ENOMEM },
+};
+FIXTURE_VARIANT_ADD(kfile, memfd) {
+	.file = KFILE_MEMFD, .flags = MAP_SHARED, .name = "memfd",
+	.errnos = { ENOMEM },
+};
+FIXTURE_VARIANT_ADD(kfile, ramfs) {
+	.file = KFILE_RAMFS, .flags = MAP_SHARED, .name = "ramfs",
+	.errnos = { ENOMEM },
+};
+
+/* What page pgoff of the variant's file reads. */
+static unsigned char kfile_byte(const FIXTURE_VARIANT(kfile) *variant,
+				unsigned long pgoff)
+{
+	return variant->file == KFILE_ZERO ? 0 : PATTERN(pgoff);
+}
+
+static long inodes_in_use(FIXTURE_DATA(kfile) *self)
+{
+	char buf[64] = "";
+
+	if (pread(self->inode_nr, buf, sizeof(buf) - 1, 0) <= 0)
+		return -1;
+	return atol(buf);
+}
+
+FIXTURE_SETUP(kfile)
+{
+	size_t psz = getpagesize();
+	char page[4096], path[48];
+	unsigned int i;
+
+	armory_init(&self->ar);
+	self->fd = -1;
+	self->dir[0] = '\0';
+	if (sweep_usable(_metadata))
+		return;
+	ASSERT_EQ(sizeof(page), psz);
+	switch (variant->file) {
+	case KFILE_ZERO:
+		self->fd = open("/dev/zero", O_RDWR | O_CLOEXEC);
+		break;
+	case KFILE_MEMFD:
+		self->fd = memfd_create("kfile", MFD_CLOEXEC);
+		break;
+	case KFILE_RAMFS:
+		/* a mount namespace of this test's process, gone with it */
+		ASSERT_EQ(0, unshare(CLONE_NEWNS));
+		ASSERT_EQ(0, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
+		snprintf(self->dir, sizeof(self->dir), "/tmp/kfile.ramfs");
+		ASSERT_EQ(0, mkdir(self->dir, 0700));
+		ASSERT_EQ(0, mount("ramfs", self->dir, "ramfs", 0, NULL))
+			TH_LOG("mount ramfs: %s", strerror(errno));
+		snprintf(path, sizeof(path), "%s/f", self->dir);
+		self->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		break;
+	}
+	ASSERT_LE(0, self->fd) TH_LOG("%s: %s", variant->name, strerror(errno));
+	for (i = 0; variant->file != KFILE_ZERO && i < FILE_PAGES; i++) {
+		memset(page, PATTERN(i), psz);
+		ASSERT_EQ((ssize_t)psz, pwrite(self->fd, page, psz, i * psz));
+	}
+	self->inode_nr = open("/proc/sys/fs/inode-nr", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, self->inode_nr);
+	armory_setup(_metadata, &self->ar);
+}
+
+FIXTURE_TEARDOWN(kfile)
+{
+	armory_teardown(_metadata, &self->ar);
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->dir[0]) {
+		EXPECT_EQ(0, umount(self->dir));
+		EXPECT_EQ(0, rmdir(self->dir));
+	}
+}
+
+/*
+ * One attempt at at->n (0: nothing armed): mmap() two pages, every page
+ * read, munmap().  A failure must be one the variant documents and leave
+ * /proc/self/maps as it was (no MAP_FIXED: nothing to unmap first, every
+ * failure an abort, mm/vma.c:__mmap_region); then no inode more in use.
+ */
+static void kfile_attempt(FIXTURE_DATA(kfile) *self,
+			  const FIXTURE_VARIANT(kfile) *variant,
+			  struct attempt *at)
+{
+	size_t psz = getpagesize();
+	long before, after;
+	unsigned char val;
+	unsigned int i;
+	char *p;
+	int sig;
+
+	if (maps_snapshot(self->maps_before, sizeof(self->maps_before)) < 0) {
+		snprintf(at->why, sizeof(at->why), "maps snapshot too big");
+		return;
+	}
+	before = inodes_in_use(self);
+	if (at->n && arm(&self->ar, at->n, at->why, sizeof(at->why)))
+		return;
+	p = mmap(NULL, 2 * psz, PROT_READ | PROT_WRITE, variant->flags,
+		 self->fd, 0);
+	at->ret = p == MAP_FAILED ? -1 : 0;
+	at->err = errno;
+	if (at->n)
+		at->injected = disarm(&self->ar, at->why, sizeof(at->why));
+	if (at->ret) {
+		if (at->err != variant->errnos[0] &&
+		    (!variant->errnos[1] || at->err != variant->errnos[1]))
+			snprintf(at->why, sizeof(at->why), "errno %s (%d)",
+				 strerror(at->err), at->err);
+		maps_snapshot(self->maps_after, sizeof(self->maps_after));
+		if (!at->why[0] && strcmp(self->maps_before, self->maps_after))
+			snprintf(at->why, sizeof(at->why),
+				 "failed, leaving /proc/self/maps changed");
+	} else {
+		for (i = 0; i < 2 && !at->why[0]; i++) {
+			sig = probe_read(p + i * psz, &val);
+			if (sig || val != kfile_byte(variant, i))
+				snprintf(at->why, sizeof(at->why),
+					 "page %u reads %s%#x", i,
+					 sig ? strsignal(sig) : "", sig ? 0 : val);
+		}
+		munmap(p, 2 * psz);
+	}
+	after = inodes_in_use(self);
+	if (!at->why[0] && (before < 0 || after > before))
+		snprintf(at->why, sizeof(at->why),
+			 "inode-nr %ld after clean-up, %ld before: the kernel "
+			 "kept an inode of the %s", after, before,
+			 at->ret ? "failed mmap" : "mapping");
+	kernel_reports(&self->ar, at->why, sizeof(at->why));
+}
+
+TEST_F_TIMEOUT(kfile, new_mmap, FAILNTH_TEST_SECONDS + 60)
+{
+	int points = 0, failed = 0, n = 0;
+	struct timespec start;
+	const char *cap = "none";
+	struct attempt at = { 0 };
+	char classes[64] = "-";
+
+	/* once unarmed first: /proc's own inodes for this process exist */
+	kfile_attempt(self, variant, &at);
+	ASSERT_EQ(0, at.ret) TH_LOG("mmap: %s", strerror(at.err));
+	memset(&at, 0, sizeof(at));
+	kfile_attempt(self, variant, &at);
+	ASSERT_STREQ("", at.why);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (n = 1; !strcmp(cap = sweep_cap(n, &start), "none"); n++) {
+		memset(&at, 0, sizeof(at));
+		at.n = n;
+		kfile_attempt(self, variant, &at);
+		if (!at.why[0] && !at.injected && at.ret)
+			snprintf(at.why, sizeof(at.why),
+				 "uninjected, mmap fails: %s", strerror(at.err));
+		if (at.why[0] || !at.injected)
+			break;
+		points++;
+		failed += !!at.ret;
+	}
+	/* the classes of failnth's new_mmap: done, or intact (unchanged) */
+	if (points - failed && failed)
+		snprintf(classes, sizeof(classes), "done:%d,intact:%d",
+			 points - failed, failed);
+	else if (points)
+		snprintf(classes, sizeof(classes), "%s:%d",
+			 failed ? "intact" : "done", points);
+	ksft_print_msg("failnth: kernel prepare %s new_mmap points=%d failed=%d absorbed=%d classes=%s cap=%s finding=%d\n",
+		       variant->name, points, failed, points - failed,
+		       classes, cap, at.why[0] ? n : 0);
+	fflush(stdout);
+	if (at.why[0]) {
+		TH_LOG("N=%d (%s, %s): %s", n, at.injected ?
+		       "injected" : "nothing injected", at.ret ?
+		       strerror(at.err) : "call succeeded", at.why);
+		ASSERT_EQ(0, 1) TH_LOG("%s new_mmap: finding at N=%d",
+				       variant->name, n);
+	}
 }
 
 /* --- a new mmap ------------------------------------------------------- */
@@ -1056,6 +1347,15 @@ static int uffd_usable(struct __test_metadata *_metadata,
 	ret = uffd_register(self);
 	err = errno;
 	attempt_cleanup(self);
+	/*
+	 * 6.18's vma_can_userfault (include/linux/userfaultfd_k.h:211-229)
+	 * has no VM_SPECIAL test: there WP_ASYNC registers REMAP and PAGES
+	 * too, which this sweep's outcomes (7.x's) do not describe.
+	 */
+	if (special(variant) && !ret)
+		SKIP(return -1, "this kernel registers VM_SPECIAL VMAs "
+		     "(REMAP, PAGES) for WP_ASYNC: no VM_SPECIAL test in "
+		     "vma_can_userfault (6.18); the outcomes here are 7.x's");
 	if (special(variant)) {
 		ASSERT_EQ(-1, ret);
 		ASSERT_EQ(EINVAL, err);
