@@ -195,7 +195,7 @@ const char *prepare_lacks(__u32 mode, __u32 stage, int override)
 		return "no mmap_action_map_kernel_pages (7.1): .mmap_prepare cannot insert pages";
 	if (stage == MMAPDEMO_FAIL_MAPPED &&
 	    !has_feature(MMAPDEMO_FEAT_VM_OPS_MAPPED))
-		return "no vm_ops->mapped (7.1): nothing of the driver runs once a new VMA exists";
+		return "no vm_ops->mapped (7.1): nothing of the driver can attach state to a new VMA";
 	if (override && !has_feature(MMAPDEMO_FEAT_ERROR_OVERRIDE)) {
 		if (!has_feature(MMAPDEMO_FEAT_ERROR_HOOK))
 			return "no mmap_action (6.19): no error_hook or error_override to replace an error";
