@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -178,6 +179,52 @@ static inline void example_open(struct __test_metadata *_metadata,
 	snprintf(dev, sizeof(dev), "/dev/%s", name);
 	*fd = open(dev, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, *fd) TH_LOG("open %s: %s", dev, strerror(errno));
+}
+
+/*
+ * Page i of the example's buffer of @pages pages is filled with 'a' + i:
+ * check it through a mapping at offset 0 and through one at page 2.
+ */
+static inline void example_check_data(struct __test_metadata *_metadata,
+				      int fd, int pages)
+{
+	size_t psz = getpagesize();
+	char *p, *q;
+	int i;
+
+	p = mmap(NULL, pages * psz, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p) TH_LOG("mmap: %s", strerror(errno));
+	q = mmap(NULL, 2 * psz, PROT_READ, MAP_SHARED, fd, 2 * psz);
+	ASSERT_NE(MAP_FAILED, q) TH_LOG("mmap at 2: %s", strerror(errno));
+	for (i = 0; i < pages; i++) {
+		EXPECT_EQ('a' + i, p[i * psz]);
+		EXPECT_EQ('a' + i, p[(i + 1) * psz - 1]);
+	}
+	EXPECT_EQ('c', q[0]);
+	EXPECT_EQ('d', q[psz]);
+	munmap(p, pages * psz);
+	munmap(q, 2 * psz);
+}
+
+/*
+ * Two adjacent MAP_SHARED mmap()s of fd at contiguous offsets, pages 0-1
+ * and 2-3, in a 4-page range reserved for them: its start.
+ */
+static inline char *example_map_adjacent(struct __test_metadata *_metadata,
+					 int fd)
+{
+	size_t psz = getpagesize();
+	char *p, *q;
+
+	p = mmap(NULL, 4 * psz, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	q = mmap(p, 2 * psz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		 fd, 0);
+	ASSERT_EQ(p, q) TH_LOG("mmap: %s", strerror(errno));
+	q = mmap(p + 2 * psz, 2 * psz, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, fd, 2 * psz);
+	ASSERT_EQ(p + 2 * psz, q) TH_LOG("mmap: %s", strerror(errno));
+	return p;
 }
 
 #endif /* EXAMPLE_TEST_H */

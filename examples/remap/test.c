@@ -45,22 +45,7 @@ FIXTURE_TEARDOWN(exremap)
 /* Page i of the buffer is filled with 'a' + i: at offset 0 and at 2. */
 TEST_F(exremap, data_at_offsets)
 {
-	size_t psz = self->psz;
-	char *p, *q;
-	int i;
-
-	p = mmap(NULL, PAGES * psz, PROT_READ, MAP_SHARED, self->fd, 0);
-	ASSERT_NE(MAP_FAILED, p) TH_LOG("mmap: %s", strerror(errno));
-	q = mmap(NULL, 2 * psz, PROT_READ, MAP_SHARED, self->fd, 2 * psz);
-	ASSERT_NE(MAP_FAILED, q) TH_LOG("mmap at 2: %s", strerror(errno));
-	for (i = 0; i < PAGES; i++) {
-		EXPECT_EQ('a' + i, p[i * psz]);
-		EXPECT_EQ('a' + i, p[(i + 1) * psz - 1]);
-	}
-	EXPECT_EQ('c', q[0]);
-	EXPECT_EQ('d', q[psz]);
-	munmap(p, PAGES * psz);
-	munmap(q, 2 * psz);
+	example_check_data(_metadata, self->fd, PAGES);
 }
 
 /* The flags of a remap; two adjacent mmap()s stay two VMAs. */
@@ -68,16 +53,9 @@ TEST_F(exremap, flags_no_merge)
 {
 	size_t psz = self->psz;
 	char flags[256] = "";
-	char *p, *q;
+	char *p;
 
-	p = mmap(NULL, PAGES * psz, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, p);
-	q = mmap(p, 2 * psz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
-		 self->fd, 0);
-	ASSERT_EQ(p, q) TH_LOG("mmap: %s", strerror(errno));
-	q = mmap(p + 2 * psz, 2 * psz, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_FIXED, self->fd, 2 * psz);
-	ASSERT_EQ(p + 2 * psz, q) TH_LOG("mmap: %s", strerror(errno));
+	p = example_map_adjacent(_metadata, self->fd);
 	EXPECT_EQ(2, vma_flags((unsigned long)p, (unsigned long)p,
 			       (unsigned long)p + PAGES * psz, flags,
 			       sizeof(flags)));
