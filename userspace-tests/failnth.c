@@ -38,7 +38,7 @@
  *
  * Caps: N at most FAILNTH_MAX_N per call (shown as cap=N, the test
  * passes); the whole program at most FAILNTH_SECONDS (environment,
- * default 900) of sweeping, a test at most FAILNTH_TEST_SECONDS: a sweep
+ * default 1500) of sweeping, a test at most FAILNTH_TEST_SECONDS: a sweep
  * either run-time cap stops, or that it leaves no time to start, fails.
  * On a kernel without CONFIG_FAULT_INJECTION (every Debian kernel) every
  * test SKIPs.
@@ -69,11 +69,17 @@
 #define FAIL_NTH		"/proc/thread-self/fail-nth"
 #define FAULT_DIR		"/sys/kernel/debug/"
 #define FAILNTH_MAX_N		300
-#define FAILNTH_SECONDS		900
-#define FAILNTH_TEST_SECONDS	120
+#define FAILNTH_SECONDS		1500
+#define FAILNTH_TEST_SECONDS	300
 #define WIN			8	/* pages in a scenario's window */
 #define FILE_PAGES		6	/* of the twin's file or buffer */
 #define MAX_OUTCOMES		6
+
+/* The ledger of a sweep: at its start and its end only (ledger.h). */
+static void __attribute__((constructor)) failnth_ledger(void)
+{
+	ledger_points(false);
+}
 
 /* Page i of the twin's file or buffer holds this byte (scenario.c:target_up). */
 #define PATTERN(pgoff)		('a' + (pgoff))

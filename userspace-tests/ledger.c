@@ -269,12 +269,19 @@ void ledger_begin(void)
 	sc.running = !ledger_read(&sc.base);
 }
 
+static bool points_on = true;
+
+void ledger_points(bool on)
+{
+	points_on = on;
+}
+
 void ledger_point(void)
 {
 	struct ledger_read r;
 	long u;
 
-	if (!sc.running || ledger_read(&r))
+	if (!sc.running || !points_on || ledger_read(&r))
 		return;
 	sc.reads++;
 	u = ledger_unexplained(&sc.base, &r);

@@ -58,6 +58,14 @@ long ledger_unexplained(const struct ledger_read *a,
  */
 void ledger_begin(void);
 void ledger_point(void);
+/*
+ * ledger_points(false): ledger_point() reads nothing, the scenario's
+ * ledger is its begin and end only.  For fail-nth, whose sweep makes
+ * thousands of attempts: a read walks the smaps of every process, and on
+ * the debug kernel those reads made the sweep several times slower.  A
+ * charge that any attempt kept still shows at the sweep's end.
+ */
+void ledger_points(bool on);
 long ledger_end(const char *name, const char *explained_by);
 
 /*
