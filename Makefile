@@ -137,6 +137,7 @@ tests: $(TEST_BINS) $(BUILD)/tests/run-all ## the test programs alone
 $(BUILD)/tests/%: userspace-tests/%.c $(TEST_LIB) $(wildcard userspace-tests/*.h) driver/uapi/mmapdemo.h
 	@mkdir -p $(@D)
 	$(CHROOT) gcc-14 $(TEST_CFLAGS) -o $@ $(filter %.c,$^)
+$(BUILD)/tests/bench: examples/example_test.h
 $(BUILD)/tests/example-%: examples/%/test.c $(wildcard examples/*.h)
 	@mkdir -p $(@D)
 	$(CHROOT) gcc-14 $(EXAMPLE_CFLAGS) -o $@ $<
