@@ -141,6 +141,7 @@ tests: $(TEST_BINS) $(BUILD)/tests/run-all ## the test programs alone
 $(BUILD)/tests/%: userspace-tests/%.c $(TEST_LIB) $(wildcard userspace-tests/*.h) driver/uapi/mmapdemo.h
 	@mkdir -p $(@D)
 	$(CHROOT) gcc-14 $(TEST_CFLAGS) -o $@ $(filter %.c,$^)
+$(BUILD)/tests/bench: examples/example_test.h
 $(BUILD)/tests/example-%: examples/%/test.c $(wildcard examples/*.h)
 	@mkdir -p $(@D)
 	$(CHROOT) gcc-14 $(EXAMPLE_CFLAGS) -o $@ $<
@@ -457,7 +458,7 @@ stress: kit ## differential stress of the twins: STRESS_STEPS (default 50000) pe
 # BENCH_KERNELS (default: the newest and 6.18; MATRIX= or KVER= choose
 # others), one after the other - two guests at a time would time each
 # other - with the module loaded with pages=1024; BENCH_ARGS go to bench
-# (-r ROUNDS, -s ops|count|maps).  Then scripts/bench-report writes
+# (-r ROUNDS, -s ops|examples|count|maps).  Then scripts/bench-report writes
 # build/bench/KVER.md, the plots build/bench/KVER-*.svg (gnuplot, installed
 # in the chroot when missing) and build/bench/readme.md, the first two
 # kernels side by side, which make readme copies into docs/bench.md.

@@ -5,7 +5,8 @@
  * examples.txt, the list of those built and not built, from
  * scripts/examples-built), the VmFlags and the VMA count of a range from
  * /proc/self/smaps, and module parameters.  Static functions, included
- * once by each examples/NAME/test.c after kselftest_harness.h.
+ * once by each examples/NAME/test.c after kselftest_harness.h, and by
+ * userspace-tests/bench.c (no harness: it gets all but example_open()).
  */
 #ifndef EXAMPLE_TEST_H
 #define EXAMPLE_TEST_H
@@ -161,6 +162,7 @@ static inline long example_param(const char *name, const char *param)
 }
 
 
+#ifdef __KSELFTEST_HARNESS_H
 /*
  * A fixture's set-up: load module NAME (a SKIP naming the probe if this
  * kernel's build left it out) and open /dev/NAME read-write into *fd.
@@ -180,6 +182,7 @@ static inline void example_open(struct __test_metadata *_metadata,
 	*fd = open(dev, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, *fd) TH_LOG("open %s: %s", dev, strerror(errno));
 }
+#endif /* __KSELFTEST_HARNESS_H */
 
 /*
  * Page i of the example's buffer of @pages pages is filled with 'a' + i:

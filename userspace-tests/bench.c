@@ -46,6 +46,21 @@
  *        N / pages VMAs.  The filesystem twins and the memfd map a sparse
  *        256 MiB file at offset i: one VMA.
  *
+ * examples: mmap + munmap of 1 page, untouched and written, FLAGS and
+ *        REMAP, where the contenders are the kit's twins (legacy,
+ *        prepare, legacy2) and the example drivers of examples/, which
+ *        carry no instrumentation, loaded from /extra/example
+ *        (finit_module) for the section and unloaded after it: FLAGS
+ *        "ex-prepare" exflags (7.0+) or exflags_vm_flags (6.16-6.19),
+ *        fault-served with VM_DONTCOPY | VM_DONTDUMP like the kit's FLAGS,
+ *        and the memfd floor; REMAP "ex-legacy" exremap_legacy and
+ *        "ex-prepare" exremap (6.19+).  "ex-prepare2" is the example
+ *        prepare once more through a file of its own (its A/A control).
+ *        Example prepare / example legacy is what the API costs, kit
+ *        prepare / example prepare what the kit's instrumentation costs;
+ *        FLAGS has no legacy example (scripts/bench-report takes the
+ *        kit's legacy twin there).  Its own records (ex, exrounds, exna),
+ *        so that the rows of ops stay as they were.
  * A contender the kernel cannot run (the prepare twin's REMAP before
  * 6.19, PAGES before 7.1, a .mmap_prepare file through overlayfs on 6.16)
  * gets a record "na" with the reason, from prepare_lacks().
@@ -57,17 +72,21 @@
  *   B na      CASE OBJECT MODE TWIN REASON
  *   B count   VMAS_HELD OBJECT MODE TWIN MEDIAN MIN MAX ROUNDS 1
  *   B crounds VMAS_HELD OBJECT MODE TWIN NS,NS,...
+ *   B ex      CASE OBJECT MODE TWIN MEDIAN MIN MAX ROUNDS VMAS
+ *   B exrounds CASE OBJECT MODE TWIN NS,NS,...
+ *   B exna    CASE OBJECT MODE TWIN REASON
  *   B maps    OBJECT MODE TWIN MAPS NS_PER_MAP VMAS FASTEST_NS_PER_MAP
  *   B mapsend OBJECT MODE TWIN MAPS ERRNO VMAS NS_PER_MAP FORK_NS MUNMAP_NS
  *             VMA_BYTES MAPLE_BYTES FREED_VMA_BYTES FREED_MAPLE_BYTES
- * (ns; OBJECT chardev, fs, overlay, or floor for the floors table; TWIN
- * prepare, legacy, legacy2 or a floor's name.  maps: one chunk of CHUNK maps, NS_PER_MAP its average,
+ * (ns; OBJECT chardev, fs, overlay, or floor for the floors table, in
+ * ex records an example's module or memfd; TWIN prepare, legacy, legacy2,
+ * ex-legacy, ex-prepare, ex-prepare2 or a floor's name.  maps: one chunk of CHUNK maps, NS_PER_MAP its average,
  * FASTEST_NS_PER_MAP that of its fastest 64 maps, VMAS the growth of the
  * vm_area_struct slab while it mapped; mapsend: VMAS the process's own count of them, *_BYTES the
  * growth of the vm_area_struct and maple_node slabs while it mapped and
  * what its munmap gave back, slab_size each.  The slab counters are exact
  * to a few dozen objects: SLUB counts the free objects of per-CPU slabs
- * and sheaves as in use.)  Usage: bench [-r ROUNDS] [-s ops|count|maps]...
+ * and sheaves as in use.)  Usage: bench [-r ROUNDS] [-s ops|examples|count|maps]...
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -84,6 +103,7 @@
 #include <unistd.h>
 
 #include "vma.h"
+#include "../examples/example_test.h"
 
 #define MAX_ROUNDS	64
 #define BATCH_NS	1000000.0	/* a batch takes about this long */
@@ -492,6 +512,7 @@ static void run_case(const char *rec, const char *name, struct target *t,
 {
 	int k = calibrate(t, n, kind, pages), r, i;
 	int vmas[64] = { 0 }, order[64], last = -1, j;
+	bool ex = !strcmp(rec, "ex");
 	double med, min, max;
 
 	for (r = 0; r <= rounds; r++) {
@@ -505,15 +526,16 @@ static void run_case(const char *rec, const char *name, struct target *t,
 	}
 	for (i = 0; i < n; i++) {
 		if (t[i].na) {
-			printf("B\tna\t%s\t%s\t%s\t%s\t%s\n", name, t[i].object,
-			       t[i].mode, t[i].twin, t[i].na);	/* rec: as "op" */
+			printf("B\t%s\t%s\t%s\t%s\t%s\t%s\n", ex ? "exna" : "na",
+			       name, t[i].object, t[i].mode, t[i].twin,
+			       t[i].na);	/* rec count: as "op" */
 			continue;
 		}
 		summary(&t[i], &med, &min, &max);
 		printf("B\t%s\t%s\t%s\t%s\t%s\t%.0f\t%.0f\t%.0f\t%d\t%d\n", rec,
 		       name, t[i].object, t[i].mode, t[i].twin, med, min, max,
 		       rounds, kind == MERGE ? vmas[i] : 1);
-		printf("B\t%srounds\t%s\t%s\t%s\t%s\t", *rec == 'c' ? "c" : "",
+		printf("B\t%srounds\t%s\t%s\t%s\t%s\t", ex ? "ex" : *rec == 'c' ? "c" : "",
 		       name, t[i].object, t[i].mode, t[i].twin);
 		print_rounds(&t[i]);
 	}
@@ -570,6 +592,112 @@ static void section_ops(void)
 			close_targets(t, n);
 		}
 	}
+}
+
+/* ---- the examples beside the kit's twins ---- */
+
+struct example {
+	const char *name;
+	bool loaded;
+	char why[272];		/* why it cannot run here */
+};
+
+/* Load the example's module; false and ex->why if it cannot run. */
+static bool example_up(struct example *ex, const char *name)
+{
+	int ret;
+
+	ex->name = name;
+	ret = example_load(name, ex->why, sizeof(ex->why));
+	ex->loaded = !ret;
+	if (ret < 0)	/* an error, not a probe: say so on stderr too */
+		fprintf(stderr, "bench: %s\n", ex->why);
+	return ex->loaded;
+}
+
+static void example_down(struct example *ex)
+{
+	if (ex->loaded && example_unload(ex->name))
+		fprintf(stderr, "bench: rmmod %s: %s\n", ex->name, strerror(errno));
+	ex->loaded = false;
+}
+
+/* The example's device, /dev/NAME, opened for a contender of its own. */
+static struct target example_target(struct example *ex, const char *twin,
+				    __u32 mode)
+{
+	struct target t = target(ex->name, twin, mode_names[mode], -1,
+				 MAP_SHARED);
+	char dev[64];
+
+	if (!ex->loaded) {
+		t.na = ex->why;
+		return t;
+	}
+	snprintf(dev, sizeof(dev), "/dev/%s", ex->name);
+	t.fd = open(dev, O_RDWR | O_CLOEXEC);
+	if (t.fd < 0)
+		die(dev);
+	t.own = true;
+	return t;
+}
+
+/*
+ * One row: the kit's twins in MODE (legacy, prepare, legacy2), then the
+ * example legacy (REMAP) or the memfd floor (FLAGS), the example prepare
+ * and its A/A copy.
+ */
+static int example_group(struct target *t, __u32 mode, struct example *pre,
+			 struct example *leg)
+{
+	int n = group(t, false, mode, false);
+
+	if (leg)
+		t[n++] = example_target(leg, "ex-legacy", mode);
+	else
+		t[n++] = target("memfd", "memfd", mode_names[mode], obj.memfd,
+				MAP_SHARED);
+	t[n++] = example_target(pre, "ex-prepare", mode);
+	t[n++] = example_target(pre, "ex-prepare2", mode);
+	return n;
+}
+
+static void section_examples(void)
+{
+	struct example flags, remap, remap_legacy;
+	struct target t[16];
+	char name[64];
+	int n, touch;
+
+	/* the flags example in its series' spelling: 7.0+, else 6.16-6.19 */
+	if (!example_up(&flags, "exflags")) {
+		char first[sizeof(flags.why)];
+
+		memcpy(first, flags.why, sizeof(first));
+		if (!example_up(&flags, "exflags_vm_flags")) {
+			char second[sizeof(flags.why)];
+
+			memcpy(second, flags.why, sizeof(second));
+			snprintf(flags.why, sizeof(flags.why), "%.130s; %.130s",
+				 first, second);
+		}
+	}
+	example_up(&remap, "exremap");
+	example_up(&remap_legacy, "exremap_legacy");
+	for (touch = 0; touch < 2; touch++) {
+		snprintf(name, sizeof(name), "mmap+munmap 1 page%s",
+			 touch ? ", touched" : "");
+		fprintf(stderr, "bench: examples: %s\n", name);
+		n = example_group(t, MMAPDEMO_MODE_FLAGS, &flags, NULL);
+		run_case("ex", name, t, n, touch ? MAP_TOUCHED : MAP, 1);
+		close_targets(t, n);
+		n = example_group(t, MMAPDEMO_MODE_REMAP, &remap, &remap_legacy);
+		run_case("ex", name, t, n, touch ? MAP_TOUCHED : MAP, 1);
+		close_targets(t, n);
+	}
+	example_down(&flags);
+	example_down(&remap);
+	example_down(&remap_legacy);
 }
 
 /* ---- scale: as the VMA count grows ---- */
@@ -825,7 +953,7 @@ static void section_maps(void)
 
 int main(int argc, char **argv)
 {
-	bool ops = false, count = false, maps = false;
+	bool ops = false, count = false, maps = false, examples = false;
 	struct utsname u;
 	int opt;
 
@@ -838,9 +966,10 @@ int main(int argc, char **argv)
 			ops |= !strcmp(optarg, "ops");
 			count |= !strcmp(optarg, "count");
 			maps |= !strcmp(optarg, "maps");
+			examples |= !strcmp(optarg, "examples");
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-r ROUNDS] [-s ops|count|maps]...\n",
+			fprintf(stderr, "usage: %s [-r ROUNDS] [-s ops|examples|count|maps]...\n",
 				argv[0]);
 			return opt == 'h' ? 0 : 2;
 		}
@@ -849,8 +978,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench: -r wants 1..%d\n", MAX_ROUNDS);
 		return 2;
 	}
-	if (!ops && !count && !maps)
-		ops = count = maps = true;
+	if (!ops && !count && !maps && !examples)
+		ops = count = maps = examples = true;
 	psz = getpagesize();
 	dev_pages = module_pages();
 	uname(&u);
@@ -866,6 +995,8 @@ int main(int argc, char **argv)
 	setup_objects();
 	if (ops)
 		section_ops();
+	if (examples)
+		section_examples();
 	if (count)
 		section_count();
 	if (maps)
