@@ -182,7 +182,6 @@ static inline void example_open(struct __test_metadata *_metadata,
 	*fd = open(dev, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, *fd) TH_LOG("open %s: %s", dev, strerror(errno));
 }
-#endif /* __KSELFTEST_HARNESS_H */
 
 /*
  * Page i of the example's buffer of @pages pages is filled with 'a' + i:
@@ -229,5 +228,6 @@ static inline char *example_map_adjacent(struct __test_metadata *_metadata,
 	ASSERT_EQ(p + 2 * psz, q) TH_LOG("mmap: %s", strerror(errno));
 	return p;
 }
+#endif /* __KSELFTEST_HARNESS_H */
 
 #endif /* EXAMPLE_TEST_H */
