@@ -209,6 +209,32 @@ static inline void example_check_data(struct __test_metadata *_metadata,
 }
 
 /*
+ * EXAMPLE_FIXTURE(F): fixture F of one open example device, the module
+ * its variant names (FIXTURE_VARIANT_ADD(F, v) { .name = "NAME" }) loaded
+ * in set-up and unloaded in tear-down.
+ */
+#define EXAMPLE_FIXTURE(F)						\
+	FIXTURE(F) {							\
+		int fd;							\
+		size_t psz;						\
+	};								\
+	FIXTURE_VARIANT(F) {						\
+		const char *name;					\
+	};								\
+	FIXTURE_SETUP(F)						\
+	{								\
+		self->psz = getpagesize();				\
+		example_open(_metadata, variant->name, &self->fd);	\
+	}								\
+	FIXTURE_TEARDOWN(F)						\
+	{								\
+		if (self->fd >= 0)					\
+			close(self->fd);				\
+		/* ENOENT after the rmmod test */			\
+		example_unload(variant->name);				\
+	}
+
+/*
  * Two adjacent MAP_SHARED mmap()s of fd at contiguous offsets, pages 0-1
  * and 2-3, in a 4-page range reserved for them: its start.
  */

@@ -16,32 +16,12 @@
 
 #define PAGES		4	/* EXBUF_PAGES */
 
-FIXTURE(exbuf) {
-	int fd;
-	size_t psz;
-};
-
-FIXTURE_VARIANT(exbuf) {
-	const char *name;
-};
+EXAMPLE_FIXTURE(exbuf)
 
 FIXTURE_VARIANT_ADD(exbuf, legacy) { .name = "exbuf_legacy" };
 FIXTURE_VARIANT_ADD(exbuf, step1) { .name = "exbuf_step1" };
 FIXTURE_VARIANT_ADD(exbuf, step2) { .name = "exbuf_step2" };
 FIXTURE_VARIANT_ADD(exbuf, prepare) { .name = "exbuf_prepare" };
-
-FIXTURE_SETUP(exbuf)
-{
-	self->psz = getpagesize();
-	example_open(_metadata, variant->name, &self->fd);
-}
-
-FIXTURE_TEARDOWN(exbuf)
-{
-	if (self->fd >= 0)
-		close(self->fd);
-	example_unload(variant->name);	/* ENOENT after the rmmod test */
-}
 
 /* Page i of the buffer is filled with 'a' + i: at offset 0 and at 2. */
 TEST_F(exbuf, data_at_offsets)

@@ -26,30 +26,10 @@
  */
 #define WANT_FLAGS	"rd wr sh mr mw me ms dc dd"
 
-FIXTURE(exflags) {
-	int fd;
-	size_t psz;
-};
-
-FIXTURE_VARIANT(exflags) {
-	const char *name;
-};
+EXAMPLE_FIXTURE(exflags)
 
 FIXTURE_VARIANT_ADD(exflags, vm_flags) { .name = "exflags_vm_flags" };
 FIXTURE_VARIANT_ADD(exflags, set_flags) { .name = "exflags" };
-
-FIXTURE_SETUP(exflags)
-{
-	self->psz = getpagesize();
-	example_open(_metadata, variant->name, &self->fd);
-}
-
-FIXTURE_TEARDOWN(exflags)
-{
-	if (self->fd >= 0)
-		close(self->fd);
-	example_unload(variant->name);	/* ENOENT after the rmmod test */
-}
 
 /* Page i of the buffer is filled with 'a' + i: at offset 0 and at 2. */
 TEST_F(exflags, data_at_offsets)

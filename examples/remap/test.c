@@ -17,30 +17,10 @@
 
 #define PAGES		4	/* EXREMAP_PAGES */
 
-FIXTURE(exremap) {
-	int fd;
-	size_t psz;
-};
-
-FIXTURE_VARIANT(exremap) {
-	const char *name;
-};
+EXAMPLE_FIXTURE(exremap)
 
 FIXTURE_VARIANT_ADD(exremap, legacy) { .name = "exremap_legacy" };
 FIXTURE_VARIANT_ADD(exremap, prepare) { .name = "exremap" };
-
-FIXTURE_SETUP(exremap)
-{
-	self->psz = getpagesize();
-	example_open(_metadata, variant->name, &self->fd);
-}
-
-FIXTURE_TEARDOWN(exremap)
-{
-	if (self->fd >= 0)
-		close(self->fd);
-	example_unload(variant->name);	/* ENOENT after the rmmod test */
-}
 
 /* Page i of the buffer is filled with 'a' + i: at offset 0 and at 2. */
 TEST_F(exremap, data_at_offsets)
