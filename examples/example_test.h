@@ -209,6 +209,48 @@ static inline void example_check_data(struct __test_metadata *_metadata,
 }
 
 /*
+ * Requests beyond the example's buffer of @pages pages: EINVAL from its
+ * hook, for an offset at the end, a length one page too long and two
+ * pages from the last one.
+ */
+static inline void example_check_past_end(struct __test_metadata *_metadata,
+					  int fd, int pages)
+{
+	size_t psz = getpagesize();
+
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, psz, PROT_READ, MAP_SHARED, fd,
+				   pages * psz));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, (pages + 1) * psz, PROT_READ,
+				   MAP_SHARED, fd, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, 2 * psz, PROT_READ, MAP_SHARED, fd,
+				   (pages - 1) * psz));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+/*
+ * A mapping keeps module @name in use after close(*fd) (*fd becomes -1):
+ * rmmod fails with EWOULDBLOCK until munmap, then succeeds.
+ */
+static inline void example_check_rmmod(struct __test_metadata *_metadata,
+				       int *fd, const char *name)
+{
+	size_t psz = getpagesize();
+	char *p;
+
+	p = mmap(NULL, psz, PROT_READ, MAP_SHARED, *fd, 0);
+	ASSERT_NE(MAP_FAILED, p) TH_LOG("mmap: %s", strerror(errno));
+	close(*fd);
+	*fd = -1;
+	EXPECT_EQ(-1, example_unload(name));
+	EXPECT_EQ(EWOULDBLOCK, errno);
+	munmap(p, psz);
+	EXPECT_EQ(0, example_unload(name))
+		TH_LOG("rmmod %s: %s", name, strerror(errno));
+}
+
+/*
  * EXAMPLE_FIXTURE(F): fixture F of one open example device, the module
  * its variant names (FIXTURE_VARIANT_ADD(F, v) { .name = "NAME" }) loaded
  * in set-up and unloaded in tear-down.

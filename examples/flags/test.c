@@ -80,33 +80,13 @@ TEST_F(exflags, not_inherited)
 /* Beyond the buffer: EINVAL from the hook. */
 TEST_F(exflags, bad_requests)
 {
-	size_t psz = self->psz;
-
-	EXPECT_EQ(MAP_FAILED, mmap(NULL, psz, PROT_READ, MAP_SHARED, self->fd,
-				   PAGES * psz));
-	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(MAP_FAILED, mmap(NULL, (PAGES + 1) * psz, PROT_READ,
-				   MAP_SHARED, self->fd, 0));
-	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(MAP_FAILED, mmap(NULL, 2 * psz, PROT_READ, MAP_SHARED,
-				   self->fd, (PAGES - 1) * psz));
-	EXPECT_EQ(EINVAL, errno);
+	example_check_past_end(_metadata, self->fd, PAGES);
 }
 
 /* A mapping keeps the module in use after close(); munmap frees it. */
 TEST_F(exflags, rmmod)
 {
-	char *p;
-
-	p = mmap(NULL, self->psz, PROT_READ, MAP_SHARED, self->fd, 0);
-	ASSERT_NE(MAP_FAILED, p) TH_LOG("mmap: %s", strerror(errno));
-	close(self->fd);
-	self->fd = -1;
-	EXPECT_EQ(-1, example_unload(variant->name));
-	EXPECT_EQ(EWOULDBLOCK, errno);
-	munmap(p, self->psz);
-	EXPECT_EQ(0, example_unload(variant->name))
-		TH_LOG("rmmod %s: %s", variant->name, strerror(errno));
+	example_check_rmmod(_metadata, &self->fd, variant->name);
 }
 
 TEST_HARNESS_MAIN

@@ -170,14 +170,7 @@ TEST_F(exmapped, split_and_fork)
 /* Beyond the buffer: EINVAL from the hook, and nothing counted. */
 TEST_F(exmapped, bad_requests)
 {
-	size_t psz = self->psz;
-
-	EXPECT_EQ(MAP_FAILED, mmap(NULL, psz, PROT_READ, MAP_SHARED, self->fd,
-				   PAGES * psz));
-	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(MAP_FAILED, mmap(NULL, (PAGES + 1) * psz, PROT_READ,
-				   MAP_SHARED, self->fd, 0));
-	EXPECT_EQ(EINVAL, errno);
+	example_check_past_end(_metadata, self->fd, PAGES);
 	EXPECT_EQ(0, reset(self->fd, 'x'));
 	close(self->fd);
 	self->fd = -1;
@@ -187,16 +180,7 @@ TEST_F(exmapped, bad_requests)
 /* A mapping keeps the module in use after close(); munmap frees it. */
 TEST_F(exmapped, rmmod)
 {
-	char *p;
-
-	p = mmap(NULL, self->psz, PROT_READ, MAP_SHARED, self->fd, 0);
-	ASSERT_NE(MAP_FAILED, p) TH_LOG("mmap: %s", strerror(errno));
-	close(self->fd);
-	self->fd = -1;
-	EXPECT_EQ(-1, example_unload(NAME));
-	EXPECT_EQ(EWOULDBLOCK, errno);
-	munmap(p, self->psz);
-	EXPECT_EQ(0, example_unload(NAME)) TH_LOG("rmmod: %s", strerror(errno));
+	example_check_rmmod(_metadata, &self->fd, NAME);
 }
 
 TEST_HARNESS_MAIN
