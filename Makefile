@@ -387,8 +387,9 @@ demo: kit ## boot the kernel under QEMU and print the twins side by side
 # table into docs/behaviour.md.  From the logs of the last make check: the
 # per-generation API, a matrix of marks in README.md and in full in
 # docs/kernels-api.md.  From the last make bench (build/bench, if there):
-# its goals into README.md, every figure into docs/bench.md, the plot of
-# VMAs held into docs/bench-vmas.svg.  And the fail-nth sweep of
+# its goals as one table of verdicts (scripts/bench-report --goals-summary)
+# into README.md, every figure into docs/bench.md, the plot of VMAs held
+# into docs/bench-vmas.svg.  And the fail-nth sweep of
 # FAILNTH_LOG, the guest log of a kernel that has CONFIG_FAULT_INJECTION
 # (a make check of the debug kernel), if it has one: totals per backend in
 # README.md, the table in docs/failnth.md.
@@ -419,8 +420,7 @@ else
 endif
 	@if [ -f $(BUILD)/bench/readme.md ]; then \
 		scripts/readme-table bench $(BUILD)/bench/readme.md docs/bench.md && \
-		{ head -n 1 $(BUILD)/bench/readme.md; echo; \
-		  sed -n '/^Goals on /,$$p' $(BUILD)/bench/readme.md; } | $(NO_VERSION) >$(BUILD)/bench/goals.md && \
+		scripts/bench-report --goals-summary $(BUILD)/bench/readme.md | $(NO_VERSION) >$(BUILD)/bench/goals.md && \
 		scripts/readme-table bench-goals $(BUILD)/bench/goals.md && \
 		cp $$(ls $(BUILD)/bench/*-vmas.svg | sort -V | tail -n 1) docs/bench-vmas.svg; \
 	else echo "readme: no make bench in $(BUILD)/bench; its figures stay"; fi
