@@ -30,7 +30,7 @@
  *
  * One line "# failnth: BACKEND TWIN MODE SCENARIO points=P failed=F
  * absorbed=A classes=C:n,... cap=... finding=N" per test is what
- * scripts/failnth-table turns into the README's table: P injection points,
+ * scripts/failnth-table turns into docs/failnth.md's table: P injection points,
  * F of them failed the call, A the kernel absorbed (the call still
  * succeeded); cap says where a cap stopped the sweep (none, or N above
  * FAILNTH_MAX_N, or the run time); finding, the N at which an attempt
