@@ -95,33 +95,104 @@ static void tally_one(const char *line, void *arg)
 }
 
 /*
- * One process's charged VMAs into t, from /proc/PID/smaps; -1 if it is
- * gone.  proc_lines() (vma.h), no stdio: no malloc() that would move this
- * process's heap, a charged VMA, while it is read.
+ * A process's part of the tally, as its smaps last showed it, and the
+ * /proc/PID/statm line it had then: size, resident, shared, text, lib,
+ * data (fs/proc/task_mmu.c:task_statm).  What the ledger needs of smaps
+ * changes only with one of those numbers: an "ac" VMA is mapped, unmapped
+ * or resized (size), a private mapping made writable (data: mm->data_vm,
+ * mm/mmap.c:vm_stat_account), a shared anonymous page touched or dropped
+ * (resident).  So a process whose statm line is what it was is not read
+ * again: a statm read costs a tenth of an smaps read, which walks every
+ * page table, and the processes that are only waiting (init, run-all,
+ * tee, the harness's parent) are most of those read.
  */
-static int tally_process(pid_t pid, struct tally *t)
-{
-	struct tally_arg a = { .t = t };
-	char path[64];
+struct proc_tally {
+	pid_t pid;
+	char statm[96];
+	struct tally t;
+};
 
-	snprintf(path, sizeof(path), "/proc/%d/smaps", (int)pid);
-	return proc_lines(path, tally_one, &a);
+static struct proc_tally known[MAX_PIDS];
+static int nknown;
+
+static void tally_merge(struct tally *into, const struct tally *t)
+{
+	int i;
+
+	into->ac += t->ac;
+	for (i = 0; i < t->nsh; i++)
+		shanon_add(into, t->sh[i].ino, t->sh[i].size, t->sh[i].rss);
 }
 
 /*
- * Every process of the guest, from /proc with getdents64 into a static
- * buffer (no opendir(): its malloc() would move this process's heap).
- * Kernel threads have an empty smaps.  How many, at most max.
+ * One process's charged VMAs into t: from /proc/PID/smaps, or from what
+ * it showed last if its statm line has not changed.  -1 if it is gone.
+ * proc_lines() (vma.h) and read(), no stdio: no malloc() that would move
+ * this process's heap, a charged VMA, while it is read.
  */
-static int all_pids(pid_t *pids, int max)
+static int tally_process(pid_t pid, struct tally *t)
+{
+	struct proc_tally *k, now = { .pid = pid };
+	struct tally_arg a = { .t = &now.t };
+	char path[64];
+	ssize_t len;
+	int fd, i;
+
+	snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	len = read(fd, now.statm, sizeof(now.statm) - 1);
+	close(fd);
+	if (len <= 0)
+		return -1;
+	for (i = 0; i < nknown && known[i].pid != pid; i++)
+		;
+	k = &known[i];
+	if (i < nknown && !strcmp(k->statm, now.statm)) {
+		tally_merge(t, &k->t);
+		return 0;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/smaps", (int)pid);
+	if (proc_lines(path, tally_one, &a))
+		return -1;
+	if (i == nknown && nknown < MAX_PIDS)
+		nknown++;
+	if (i < nknown)
+		*k = now;
+	tally_merge(t, &now.t);
+	return 0;
+}
+
+/* Forget the processes that are gone: their pids may come back. */
+static void forget_gone(const pid_t *pids, int n)
+{
+	int i, j;
+
+	for (i = 0; i < nknown;) {
+		for (j = 0; j < n && pids[j] != known[i].pid; j++)
+			;
+		if (j < n)
+			i++;
+		else
+			known[i] = known[--nknown];
+	}
+}
+
+/*
+ * The numbers of directory dir's entries (getdents64 into a static
+ * buffer: no opendir(), whose malloc() would move this process's heap)
+ * after pids[0..n), at most max in all; the new n.
+ */
+static int dir_pids(const char *dir, pid_t *pids, int n, int max)
 {
 	static char buf[16384];
-	int fd, n = 0;
 	long got, off;
+	int fd;
 
-	fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return 0;
+		return n;
 	while (n < max && (got = getdents64(fd, buf, sizeof(buf))) > 0) {
 		for (off = 0; off < got && n < max;) {
 			struct dirent64 *d = (void *)(buf + off);
@@ -132,6 +203,53 @@ static int all_pids(pid_t *pids, int max)
 		}
 	}
 	close(fd);
+	return n;
+}
+
+/*
+ * Every user process of the guest, at most max: init and its
+ * descendants, from each thread's /proc/PID/task/TID/children
+ * (CONFIG_PROC_CHILDREN, which CONFIG_CHECKPOINT_RESTORE selects: every
+ * Debian kernel and kernels/debug.config have it), so that the kernel
+ * threads, half a hundred processes with an empty smaps, are not opened
+ * at every read; an orphan is reparented to init
+ * (kernel/exit.c:find_new_reaper).  Without that file: every process.
+ */
+static int all_pids(pid_t *pids, int max)
+{
+	static pid_t tids[MAX_PIDS];
+	static char buf[4096];
+	char path[96];
+	int n = 1, i, j, ntid, fd;
+	ssize_t len;
+	char *p, *end;
+
+	if (access("/proc/1/task/1/children", R_OK))
+		return dir_pids("/proc", pids, 0, max);
+	pids[0] = 1;
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/task", (int)pids[i]);
+		ntid = dir_pids(path, tids, 0, MAX_PIDS);
+		for (j = 0; j < ntid && n < max; j++) {
+			snprintf(path, sizeof(path), "/proc/%d/task/%d/children",
+				 (int)pids[i], (int)tids[j]);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			len = read(fd, buf, sizeof(buf) - 1);
+			close(fd);
+			if (len <= 0)
+				continue;
+			buf[len] = '\0';
+			for (p = buf; n < max; p = end) {
+				long pid = strtol(p, &end, 10);
+
+				if (end == p)
+					break;
+				pids[n++] = (pid_t)pid;
+			}
+		}
+	}
 	return n;
 }
 
@@ -205,6 +323,7 @@ int ledger_read(struct ledger_read *r)
 		memset(&t, 0, sizeof(t));
 		before = meminfo_kb("Committed_AS");
 		nall = all_pids(all, MAX_PIDS);
+		forget_gone(all, nall);
 		/* a process gone between listing and reading had no charge */
 		for (i = 0; i < nall; i++)
 			tally_process(all[i], &t);
@@ -276,20 +395,26 @@ void ledger_points(bool on)
 	points_on = on;
 }
 
-void ledger_point(void)
+/* One read of the scenario: remembered if the worst so far; its change. */
+static long point_of(const struct ledger_read *r)
 {
-	struct ledger_read r;
-	long u;
+	long u = ledger_unexplained(&sc.base, r);
 
-	if (!sc.running || !points_on || ledger_read(&r))
-		return;
 	sc.reads++;
-	u = ledger_unexplained(&sc.base, &r);
 	if (labs(u) > labs(sc.worst)) {
 		sc.worst = u;
 		sc.worst_read = sc.reads;
-		sc.at_worst = r;
+		sc.at_worst = *r;
 	}
+	return u;
+}
+
+void ledger_point(void)
+{
+	struct ledger_read r;
+
+	if (sc.running && points_on && !ledger_read(&r))
+		point_of(&r);
 }
 
 long ledger_worst(void)
@@ -311,9 +436,9 @@ long ledger_end(const char *name, const char *explained_by)
 
 	if (!sc.running)
 		return 0;
-	ledger_point();
+	/* the last read, after unmapping: a point also without points */
 	if (!ledger_read(&r))
-		left = ledger_unexplained(&sc.base, &r);
+		left = point_of(&r);
 	finding = labs(sc.worst) >= LEDGER_NOISE_KB;
 	/* a kept charge only ever adds */
 	if (sc.worst <= 0)

@@ -12,9 +12,11 @@
  *	unexplained = Committed_AS - "ac" VMAs of every process
  *		      - shared anonymous objects not yet touched
  *		      - the pages of every tmpfs mounted (statfs)
- * summed over every process of the guest, which runs one test at a time
- * (init, run-all, its tee, the test's processes and their children): so
- * another process's malloc() is no noise.
+ * summed over every user process of the guest, which runs one test at a
+ * time (init, run-all, its tee, the test's processes and their
+ * children): so another process's malloc() is no noise.  A process whose
+ * /proc/PID/statm is what it was at the last read is not read again
+ * (ledger.c: tally_process).
  * A shared anonymous mapping is charged whole at mmap (mm/shmem.c:
  * shmem_acct_size via shmem_zero_setup) and has no "ac": Size - Rss of
  * its object (the largest over the VMAs that map it) stands for it.
@@ -60,10 +62,11 @@ void ledger_begin(void);
 void ledger_point(void);
 /*
  * ledger_points(false): ledger_point() reads nothing, the scenario's
- * ledger is its begin and end only.  For fail-nth, whose sweep makes
- * thousands of attempts: a read walks the smaps of every process, and on
- * the debug kernel those reads made the sweep several times slower.  A
- * charge that any attempt kept still shows at the sweep's end.
+ * ledger is its begin and end only (ledger_end()'s read counts as a point
+ * either way).  For fail-nth, whose sweep makes thousands of attempts: a
+ * read walks every user process, and on the debug kernel those reads
+ * made the sweep several times slower.  A charge that any attempt kept
+ * still shows at the sweep's end.
  */
 void ledger_points(bool on);
 long ledger_end(const char *name, const char *explained_by);
