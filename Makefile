@@ -185,8 +185,11 @@ $(BUILD)/lint.log: $(LINT_FILES) $(BUILD)/lint.stamp
 	@$(LINT) >$@ 2>&1 || { rm -f $(BUILD)/lint.stamp; exit 1; }
 
 # make check, in four steps:
-# 1. check-setup-ALIAS, one at a time (they take a lock anyway), for each
-#    kernel of MATRIX and KVER (lint's kernel; default newest).  Each kernel
+# 1. check-setup-ALIAS for each kernel of MATRIX and KVER (lint's kernel;
+#    default newest): the Debian kernels one at a time (scripts/setup
+#    takes CACHE/.lock anyway) and beside them the kernels build-kernel
+#    builds (debug), so that a cold cache downloads the Debian kernels
+#    while the debug kernel compiles.  Each kernel
 #    to run gets a line "NAME ALIAS" in RESULTS/kernels (NAME: its ABI, or
 #    own-kernel) and counts as one failure until it has run.  A kernel whose
 #    set-up fails gets "ALIAS -" and its count at once: a skip if set-up
@@ -204,6 +207,8 @@ $(BUILD)/lint.log: $(LINT_FILES) $(BUILD)/lint.stamp
 # 4. a line per kernel with its times, the times of the steps, the totals.
 # One make check at a time in a tree: a second one waits for the first.
 CHECK_SETUPS := $(MATRIX) $(filter-out $(MATRIX),$(K))
+CHECK_BUILT := $(filter debug,$(CHECK_SETUPS))
+check_setups = $(if $(1),$(MAKE) --no-print-directory -j1 $(addprefix check-setup-,$(1)) 8>&-,:)
 CHECK_JOBS ?= 2
 CHECK_LANES ?= sweep suite
 CACHE_PRUNE ?= yes
@@ -229,7 +234,9 @@ check-locked:
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS) $(CACHE) && : >$(RESULTS)/kernels
 	@echo "0 1 0 lint" >$(RESULTS)/lint.counts
 	@exec 8>>$(CACHE)/.in-use && flock -s 8 && t0=$(now) && \
-	$(MAKE) --no-print-directory -j1 $(addprefix check-setup-,$(CHECK_SETUPS)) 8>&- && \
+	{ $(call check_setups,$(CHECK_BUILT)) & \
+	  $(call check_setups,$(filter-out $(CHECK_BUILT),$(CHECK_SETUPS))); \
+	  rc=$$?; wait $$! && [ $$rc = 0 ]; } && \
 	t1=$(now) && { $(MAKE) --no-print-directory -k -j$(CHECK_JOBS) -Otarget check-run 8>&- || true; } && \
 	$(MAKE) --no-print-directory check-bug-table 8>&- && \
 	echo "set-up $$((t1 - t0)) s, builds and guests $$(($(now) - t1)) s ($(CHECK_JOBS) at a time)" \
