@@ -233,6 +233,8 @@ check-kernels: ##  make check on the point releases of KERNELS_LANE (opt-in)
 check-locked:
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS) $(CACHE) && : >$(RESULTS)/kernels
 	@echo "0 1 0 lint" >$(RESULTS)/lint.counts
+	@{ echo $(now); if ls -d $(CACHE)/trixie-* >/dev/null 2>&1; then echo warm; else echo cold; fi; \
+	  cut -d' ' -f1 /proc/loadavg; } >$(RESULTS)/start
 	@exec 8>>$(CACHE)/.in-use && flock -s 8 && t0=$(now) && \
 	{ $(call check_setups,$(CHECK_BUILT)) & \
 	  $(call check_setups,$(filter-out $(CHECK_BUILT),$(CHECK_SETUPS))); \
@@ -247,8 +249,14 @@ check-locked:
 		sed -i "s/\$$/, cache-prune $$(($(now) - t)) s/" $(RESULTS)/steps.time)
 	@echo "check: $$(cat $(RESULTS)/steps.time)"; \
 	scripts/ktap-summary --total $(RESULTS)/lint.counts \
-		$$(awk '{ print "$(RESULTS)/" $$1 ".counts" }' $(RESULTS)/kernels); \
-	echo $$? >$(BUILD)/.check.status
+		$$(awk '{ print "$(RESULTS)/" $$1 ".counts" }' $(RESULTS)/kernels) >$(RESULTS)/total; \
+	rc=$$?; { read -r t0; read -r kind; read -r load; } <$(RESULTS)/start; t=$$(($(now) - t0)); \
+	sed -e '$$d' -e 's/^/  - /' $(RESULTS)/total >$(RESULTS)/lanes; \
+	{ echo "- $$kind — \`make check\` of $$(date -u +%F), MATRIX \`$(MATRIX)\`, load average $$load at the start:" \
+	       "$$((t / 60)) min $$((t % 60)) s in all ($$(cat $(RESULTS)/steps.time)); per kernel:"; \
+	  cat $(RESULTS)/lanes; } >$(BUILD)/timing-$$kind.md; \
+	cat $(RESULTS)/total; echo "check: $$((t / 60)) min $$((t % 60)) s in all ($$kind cache)"; \
+	echo $$rc >$(BUILD)/.check.status
 
 check-setup-%:
 	@{ CACHE='$(CACHE)' KVER='$*' $(call kernel_setup,$*) --env $(BUILD)/setup-$*.mk 2>&1; \
@@ -399,7 +407,9 @@ demo: kit ## boot the kernel under QEMU and print the twins side by side
 # into docs/bench-vmas.svg.  And the fail-nth sweep of
 # FAILNTH_LOG, the guest log of a kernel that has CONFIG_FAULT_INJECTION
 # (a make check of the debug kernel), if it has one: totals per backend and
-# the table of every call in docs/failnth.md.
+# the table of every call in docs/failnth.md.  And the times of the last
+# make check with a cold cache and of the last with a warm one
+# (build/timing-cold.md, build/timing-warm.md) into README.md.
 FAILNTH_LOG ?= $(firstword $(wildcard $(addprefix $(BUILD)/*-mmapdemo-debug/,$(addsuffix \
 	/output.log,vm-sweep vm-all vm)))) $(BUILD)/own-kernel/vm/output.log)
 API_LOGS = $(filter-out $(BUILD)/6.12.%,$(sort $(wildcard $(BUILD)/*+deb*/vm/output.log)))
@@ -435,6 +445,10 @@ endif
 		$(NO_VERSION) $(BUILD)/kernel-bugs.md >$(BUILD)/kernel-bugs-readme.md && \
 		scripts/readme-table kernel-bugs $(BUILD)/kernel-bugs-readme.md; \
 	else echo "readme: no $(BUILD)/kernel-bugs.md (make check writes it); the kernel-bug table stays"; fi
+	@for kind in cold warm; do \
+		if [ -f $(BUILD)/timing-$$kind.md ]; then scripts/readme-table timing-$$kind $(BUILD)/timing-$$kind.md; \
+		else echo "readme: no $(BUILD)/timing-$$kind.md (a make check with a $$kind cache writes it); its timing stays"; fi; \
+	done
 	@$(MAKE) --no-print-directory failnth-md
 
 failnth-md: ## only the fail-nth sweep of FAILNTH_LOG (totals and every call) into docs/failnth.md
