@@ -228,7 +228,7 @@ check: ## lint, then for each kernel of MATRIX: build, boot under QEMU,
 # scripts/kernels.lock pins), so that the kernel-bug detectors show each
 # stable fix arriving in its update (scripts/setup: KVER=7.2.6 and such).
 KERNELS_LANE ?= 7.0.4 7.1.3 7.2.6 7.2.9 7.2.11 7.2.12
-check-kernels: ##  make check on the point releases of KERNELS_LANE (opt-in)
+check-kernels: ## make check on the point releases of KERNELS_LANE (opt-in)
 	@$(MAKE) --no-print-directory check MATRIX='$(KERNELS_LANE)'
 check-locked:
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS) $(CACHE) && : >$(RESULTS)/kernels
@@ -552,5 +552,6 @@ clean: ## remove build/ and what an in-tree Kbuild build leaves
 ## only says so; no).
 help: ## this text
 	@awk '/^[a-z][a-z-]*:.* ## / { t = $$0; sub(/:.*/, "", t); \
-		sub(/^[^#]* ## /, ""); printf "make %-13s%s\n", t, $$0; next } \
+		sub(/^[^#]* ## /, ""); printf "make %-15s %s\n", t, $$0; next } \
+		/^##  +/ { sub(/^## +/, ""); printf "%21s%s\n", "", $$0; next } \
 		/^## / { print substr($$0, 4) }' $(firstword $(MAKEFILE_LIST))
