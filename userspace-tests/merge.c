@@ -485,4 +485,150 @@ TEST_F(merge, past_end_merged)
 	ASSERT_EQ(0, munmap(self->base, 4 * psz));
 }
 
+/*
+ * Item 4: what other attribute changes of one page inside a mapping leave,
+ * on every twin.  One 4-page mmap (one VMA in every variant), page [1,2)
+ * changed, then changed back.  Each change goes through
+ * mm/vma.c:vma_modify_flags: a split on each side (two ->open), and the
+ * way back is vma_merge_existing_range over the whole middle VMA, which
+ * removes it - refused with ->close (can_merge_remove_vma) -> 3 VMAs; 1
+ * without.  VM_SPECIAL VMAs (REMAP: pf io de, PAGES: mm) never merge.
+ */
+static bool special(const FIXTURE_VARIANT(merge) *variant)
+{
+	return variant->mode == REMAP || variant->mode == PAGES;
+}
+
+/*
+ * Map pages [0,4), apply set to page 1, count, apply undo, count: the
+ * VMAs after each in *after_set and *after_undo; 0 or -1.
+ */
+static int middle_round_trip(FIXTURE_DATA(merge) *self,
+			     int (*set)(void *addr, size_t len),
+			     int (*undo)(void *addr, size_t len),
+			     int *after_set, int *after_undo)
+{
+	size_t psz = self->tb.psz;
+	struct vma v[4];
+
+	if (map_pages(self, 0, 4) != self->base)
+		return -1;
+	if (set(self->base + psz, psz))
+		return -1;
+	*after_set = vmas_of(self->base, psz, 4, v, 4);
+	if (undo(self->base + psz, psz))
+		return -1;
+	*after_undo = vmas_of(self->base, psz, 4, v, 4);
+	return 0;
+}
+
+static int do_mlock(void *addr, size_t len)
+{
+	return mlock(addr, len);
+}
+
+static int do_mlock_onfault(void *addr, size_t len)
+{
+	return mlock2(addr, len, MLOCK_ONFAULT);
+}
+
+static int do_munlock(void *addr, size_t len)
+{
+	return munlock(addr, len);
+}
+
+/*
+ * mlock(): mm/mlock.c:mlock_fixup leaves a VM_SPECIAL VMA alone (no
+ * VM_LOCKED, no split; 6.18.15:mm/mlock.c:475), and mlock() still
+ * succeeds (__mm_populate skips VM_IO | VM_PFNMAP).  Elsewhere VM_LOCKED
+ * splits the middle page off, munlock() clears it and can join the three
+ * again only by removing the middle VMA.
+ */
+TEST_F(merge, mlock_middle)
+{
+	struct mmapdemo_stats mid;
+	int set, undo;
+
+	ASSERT_EQ(0, middle_round_trip(self, do_mlock, do_munlock, &set, &undo))
+		TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(special(variant) ? 1 : 3, set);
+	EXPECT_EQ(special(variant) || !self->ops ? 1 : 3, undo);
+	mid = target_stats(&self->tb.t);
+	/* __split_vma calls ->open on each new piece */
+	EXPECT_EQ(self->tb.base.vm_open + (special(variant) ? 0 : 2 * self->ops),
+		  mid.vm_open);
+	ASSERT_EQ(0, munmap(self->base, 4 * self->tb.psz));
+}
+
+/* mlock2(MLOCK_ONFAULT): VM_LOCKED | VM_LOCKONFAULT, the same way. */
+TEST_F(merge, mlock_onfault_middle)
+{
+	int set, undo;
+
+	ASSERT_EQ(0, middle_round_trip(self, do_mlock_onfault, do_munlock,
+				       &set, &undo))
+		TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(special(variant) ? 1 : 3, set);
+	EXPECT_EQ(special(variant) || !self->ops ? 1 : 3, undo);
+	ASSERT_EQ(0, munmap(self->base, 4 * self->tb.psz));
+}
+
+static int do_dontfork(void *addr, size_t len)
+{
+	return madvise(addr, len, MADV_DONTFORK);
+}
+
+static int do_dofork(void *addr, size_t len)
+{
+	return madvise(addr, len, MADV_DOFORK);
+}
+
+/*
+ * MADV_DONTFORK, then MADV_DOFORK (mm/madvise.c:madvise_vma_behavior ->
+ * madvise_update_vma -> vma_modify_flags).  FLAGS has dc already:
+ * DONTFORK changes nothing (madvise_update_vma returns on equal flags),
+ * DOFORK clears dc on the middle page alone -> 3 VMAs, ->close or not.
+ * FAULT: 3, then 3 with ->close, 1 without.  REMAP and PAGES are not
+ * asserted: measured, 7.3.4 refuses MADV_DOFORK on the PAGES twins'
+ * VM_MIXEDMAP VMA with EINVAL where 6.18.15 takes it (6.18.15:
+ * mm/madvise.c:1379-1383 refuses VM_IO only), and the 7.3 source that
+ * says why has not been read here.
+ */
+TEST_F(merge, dontfork_middle)
+{
+	size_t psz = self->tb.psz;
+	struct vma v[4];
+	int set;
+
+	if (special(variant))
+		SKIP(return, "MADV_DOFORK on VM_SPECIAL: series-dependent, "
+		     "expected values not read from every series' source");
+	ASSERT_EQ(self->base, map_pages(self, 0, 4));
+	ASSERT_EQ(0, do_dontfork(self->base + psz, psz));
+	set = vmas_of(self->base, psz, 4, v, 4);
+	EXPECT_EQ(variant->mode == FLAGS ? 1 : 3, set);
+	EXPECT_EQ(0, do_dofork(self->base + psz, psz))
+		TH_LOG("MADV_DOFORK: %s", strerror(errno));
+	EXPECT_EQ(variant->mode == FAULT && !self->ops ? 1 : 3,
+		  vmas_of(self->base, psz, 4, v, 4));
+	ASSERT_EQ(0, munmap(self->base, 4 * psz));
+}
+
+/*
+ * MADV_WIPEONFORK is for anonymous memory only: mm/madvise.c:
+ * madvise_vma_behavior returns -EINVAL for a VMA with vm_file, on every
+ * twin and series (6.18.15:mm/madvise.c:1384-1387); nothing splits.
+ */
+TEST_F(merge, wipeonfork_refused)
+{
+	size_t psz = self->tb.psz;
+	struct vma v[4];
+
+	ASSERT_EQ(self->base, map_pages(self, 0, 4));
+	EXPECT_EQ(-1, madvise(self->base + psz, psz, MADV_WIPEONFORK));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(1, vmas_of(self->base, psz, 4, v, 4));
+	ASSERT_EQ(0, munmap(self->base, 4 * psz));
+}
+
 TEST_HARNESS_MAIN
