@@ -66,12 +66,43 @@ static int chardev_legacy_mmap(struct file *file, struct vm_area_struct *vma)
 }
 
 /*
- * What the kit's file_operations point at: counts, may inject a failure
- * (watch.c).  A driver's fops point at its hook, chardev_legacy_mmap.
+ * FAULT and FLAGS for a driver that keeps no per-mapping state
+ * (MMAPDEMO_STATE_NONE): no ->open or ->close, so that a merge may remove
+ * one of its VMAs (mm/vma.c:can_merge_remove_vma).  Nothing to undo on
+ * failure.
+ */
+static const struct vm_operations_struct chardev_legacy_stateless_vm_ops = {
+	.fault	= mmapdemo_watch_vm_fault,
+};
+
+static int chardev_legacy_mmap_stateless(struct file *file,
+					 struct vm_area_struct *vma)
+{
+	u32 mode = mmapdemo_file_mode(file);
+	int err;
+
+	err = mmapdemo_check_request(mmapdemo_file_twin(file), mode,
+				     vma->vm_pgoff, vma_pages(vma),
+				     vma->vm_flags & VM_MAYSHARE);
+	if (err)
+		return err;
+	vma->vm_ops = &chardev_legacy_stateless_vm_ops;
+	if (mode == MMAPDEMO_MODE_FLAGS)
+		vm_flags_set(vma, VM_DONTDUMP | VM_DONTCOPY);
+	return 0;
+}
+
+/*
+ * What the kit's file_operations point at: the hook of the file's state
+ * shape, counted, may inject a failure (watch.c).  A driver's fops point
+ * at its hook, chardev_legacy_mmap.
  */
 static int chardev_legacy_mmap_watched(struct file *file,
 				       struct vm_area_struct *vma)
 {
+	if (mmapdemo_file_stateless(file))
+		return mmapdemo_watch_mmap(file, vma,
+					   chardev_legacy_mmap_stateless);
 	return mmapdemo_watch_mmap(file, vma, chardev_legacy_mmap);
 }
 

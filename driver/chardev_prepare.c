@@ -62,6 +62,29 @@ static int chardev_mmap_prepare(struct vm_area_desc *desc)
 	return 0;
 }
 
+/*
+ * FAULT and FLAGS for a driver that keeps no per-mapping state
+ * (MMAPDEMO_STATE_NONE): no ->open, ->close or ->mapped, so that a merge
+ * may remove one of its VMAs (mm/vma.c:can_merge_remove_vma).
+ */
+static const struct vm_operations_struct chardev_prepare_stateless_vm_ops = {
+	.fault	= mmapdemo_watch_vm_fault,
+};
+
+static int chardev_mmap_prepare_stateless(struct vm_area_desc *desc)
+{
+	u32 mode = mmapdemo_file_mode(desc->file);
+	int err;
+
+	err = chardev_prepare_check(desc, mode);
+	if (err)
+		return err;
+	desc->vm_ops = &chardev_prepare_stateless_vm_ops;
+	if (mode == MMAPDEMO_MODE_FLAGS)
+		mmapdemo_desc_set_flags(desc, VMA_DONTDUMP_BIT, VMA_DONTCOPY_BIT);
+	return 0;
+}
+
 /* The hook of each mode; NULL where Kbuild did not build it (prepare.h). */
 static int (* const chardev_prepare_hooks[])(struct vm_area_desc *desc) = {
 	[MMAPDEMO_MODE_FAULT]	= chardev_mmap_prepare,
@@ -71,12 +94,15 @@ static int (* const chardev_prepare_hooks[])(struct vm_area_desc *desc) = {
 };
 
 /*
- * What the kit's file_operations point at: the hook of the file's mode,
- * counted, maybe with a failure and an error override injected
- * (watch_prepare.c).  A driver's fops point at its hook.
+ * What the kit's file_operations point at: the hook of the file's mode
+ * and state shape, counted, maybe with a failure and an error override
+ * injected (watch_prepare.c).  A driver's fops point at its hook.
  */
 static int chardev_mmap_prepare_watched(struct vm_area_desc *desc)
 {
+	if (mmapdemo_file_stateless(desc->file))
+		return mmapdemo_watch_mmap_prepare(desc,
+						   chardev_mmap_prepare_stateless);
 	return mmapdemo_watch_mmap_prepare(desc,
 		chardev_prepare_hooks[mmapdemo_file_mode(desc->file)]);
 }

@@ -41,7 +41,10 @@ int mmapdemo_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-/* A SHARED count taken in ->mapped cannot be told apart after a failed action. */
+/*
+ * A SHARED count taken in ->mapped cannot be told apart after a failed
+ * action; a VMA with an action never merges, so NONE would show nothing.
+ */
 static bool mmapdemo_has_action(u32 mode)
 {
 	return mode == MMAPDEMO_MODE_REMAP || mode == MMAPDEMO_MODE_PAGES;
@@ -58,7 +61,7 @@ static int mmapdemo_set_mode(struct mmapdemo_file *mf, u32 __user *arg)
 	/* a page-cache file has no buffer to remap or insert */
 	if (mf->twin->pagecache && mode > MMAPDEMO_MODE_FLAGS)
 		return -EINVAL;
-	if (mf->state == MMAPDEMO_STATE_SHARED && mmapdemo_has_action(mode))
+	if (mf->state != MMAPDEMO_STATE_PER_VMA && mmapdemo_has_action(mode))
 		return -EINVAL;
 	/* no mmap action to ask for on this kernel: MMAPDEMO_FEAT_* */
 	if (mf->twin->prepare && !mmapdemo_prepare_has_mode(mode))
@@ -73,9 +76,10 @@ static int mmapdemo_set_state(struct mmapdemo_file *mf, u32 __user *arg)
 
 	if (get_user(state, arg))
 		return -EFAULT;
-	if (state > MMAPDEMO_STATE_SHARED)
+	if (state > MMAPDEMO_STATE_NONE)
 		return -EINVAL;
-	if (state == MMAPDEMO_STATE_SHARED && mmapdemo_has_action(mf->mode))
+	/* NONE: VM_SPECIAL never merges, ->close or not (uapi/mmapdemo.h) */
+	if (state != MMAPDEMO_STATE_PER_VMA && mmapdemo_has_action(mf->mode))
 		return -EINVAL;
 	/* no vm_ops->mapped to take the count in: MMAPDEMO_FEAT_VM_OPS_MAPPED */
 	if (state == MMAPDEMO_STATE_SHARED && mf->twin->prepare &&

@@ -34,9 +34,39 @@ static int fs_legacy_mmap(struct file *file, struct vm_area_struct *vma)
 	return mmapdemo_legacy_attach(file, vma);
 }
 
-/* What the kit's fops point at (watch.c); a driver's: the hook. */
+/*
+ * For a file whose mappings keep no per-mapping state
+ * (MMAPDEMO_STATE_NONE): no ->open or ->close, so that a merge may remove
+ * one of its VMAs (mm/vma.c:can_merge_remove_vma).
+ */
+static const struct vm_operations_struct fs_legacy_stateless_vm_ops = {
+	.fault		= mmapdemo_fs_fault,
+	.map_pages	= mmapdemo_fs_map_pages,
+	.page_mkwrite	= mmapdemo_fs_page_mkwrite,
+};
+
+static int fs_legacy_mmap_stateless(struct file *file,
+				    struct vm_area_struct *vma)
+{
+	int err;
+
+	err = generic_file_mmap(file, vma);
+	if (err)
+		return err;
+	vma->vm_ops = &fs_legacy_stateless_vm_ops;
+	if (mmapdemo_file_mode(file) == MMAPDEMO_MODE_FLAGS)
+		vm_flags_set(vma, VM_DONTDUMP | VM_DONTCOPY);
+	return 0;
+}
+
+/*
+ * What the kit's fops point at (watch.c): the hook of the file's state
+ * shape.  A driver's: the hook.
+ */
 static int fs_legacy_mmap_watched(struct file *file, struct vm_area_struct *vma)
 {
+	if (mmapdemo_file_stateless(file))
+		return mmapdemo_watch_mmap(file, vma, fs_legacy_mmap_stateless);
 	return mmapdemo_watch_mmap(file, vma, fs_legacy_mmap);
 }
 

@@ -36,9 +36,39 @@ static int fs_mmap_prepare(struct vm_area_desc *desc)
 	return 0;
 }
 
-/* What the kit's fops point at (watch_prepare.c); a driver's: the hook. */
+/*
+ * For a file whose mappings keep no per-mapping state
+ * (MMAPDEMO_STATE_NONE): no ->open, ->close or ->mapped, so that a merge
+ * may remove one of its VMAs (mm/vma.c:can_merge_remove_vma).
+ */
+static const struct vm_operations_struct fs_prepare_stateless_vm_ops = {
+	.fault		= mmapdemo_fs_fault,
+	.map_pages	= mmapdemo_fs_map_pages,
+	.page_mkwrite	= mmapdemo_fs_page_mkwrite,
+};
+
+static int fs_mmap_prepare_stateless(struct vm_area_desc *desc)
+{
+	int err;
+
+	err = mmapdemo_generic_file_mmap_prepare(desc);
+	if (err)
+		return err;
+	desc->vm_ops = &fs_prepare_stateless_vm_ops;
+	if (mmapdemo_file_mode(desc->file) == MMAPDEMO_MODE_FLAGS)
+		mmapdemo_desc_set_flags(desc, VMA_DONTDUMP_BIT, VMA_DONTCOPY_BIT);
+	return 0;
+}
+
+/*
+ * What the kit's fops point at (watch_prepare.c): the hook of the file's
+ * state shape.  A driver's: the hook.
+ */
 static int fs_mmap_prepare_watched(struct vm_area_desc *desc)
 {
+	if (mmapdemo_file_stateless(desc->file))
+		return mmapdemo_watch_mmap_prepare(desc,
+						   fs_mmap_prepare_stateless);
 	return mmapdemo_watch_mmap_prepare(desc, fs_mmap_prepare);
 }
 

@@ -185,6 +185,14 @@ static inline u32 mmapdemo_file_mode(const struct file *file)
 	return READ_ONCE(mf->mode);
 }
 
+/* Do the mappings of @file keep no per-mapping state (MMAPDEMO_STATE_NONE)? */
+static inline bool mmapdemo_file_stateless(const struct file *file)
+{
+	const struct mmapdemo_file *mf = file->private_data;
+
+	return READ_ONCE(mf->state) == MMAPDEMO_STATE_NONE;
+}
+
 /* common.c: open files, the pattern's ioctls, the range check, ->fault */
 int mmapdemo_file_open(struct file *file, struct mmapdemo_twin *twin);
 int mmapdemo_open(struct inode *inode, struct file *file);

@@ -17,6 +17,10 @@
  * the legacy hook stores it with a count.  A merge writes the same object
  * over the same object: nothing is lost.
  *
+ * A third shape, NONE, keeps nothing: its hooks install vm_ops without
+ * ->open, ->close and ->mapped (chardev_*.c, fs_*.c), and nothing here
+ * runs for its mappings.
+ *
  * No counters, lock or list here: the kit counts and tracks the objects
  * through its wrappers (watch.c), which call these.
  */

@@ -51,8 +51,11 @@ static int mmapdemo_fail_check(const struct mmapdemo_fail *req,
 	case MMAPDEMO_FAIL_MAPPED:
 		if (!prepare)			/* ->mapped is never called */
 			return -EINVAL;
-		/* a ->mapped that only takes a count cannot fail */
-		if (READ_ONCE(mf->state) == MMAPDEMO_STATE_SHARED)
+		/*
+		 * a ->mapped that only takes a count cannot fail; NONE's
+		 * vm_ops have no ->mapped
+		 */
+		if (READ_ONCE(mf->state) != MMAPDEMO_STATE_PER_VMA)
 			return -EINVAL;
 		break;
 	case MMAPDEMO_FAIL_HOOK_ENTRY:
@@ -137,7 +140,10 @@ static int mmapdemo_get_stats(struct mmapdemo_twin *twin,
 	return copy_to_user(arg, val, sizeof(val)) ? -EFAULT : 0;
 }
 
-/* The SHARED shape changes what a MAPPED failure would undo. */
+/*
+ * The SHARED shape changes what a MAPPED failure would undo; NONE has no
+ * ->mapped to fail in.
+ */
 static int mmapdemo_watch_set_state(struct mmapdemo_file *mf,
 				    unsigned long arg)
 {
@@ -150,7 +156,7 @@ static int mmapdemo_watch_set_state(struct mmapdemo_file *mf,
 	spin_lock(&mf->fail_lock);
 	mapped_armed = mf->fail.stage == MMAPDEMO_FAIL_MAPPED;
 	spin_unlock(&mf->fail_lock);
-	if (state == MMAPDEMO_STATE_SHARED && mapped_armed)
+	if (state != MMAPDEMO_STATE_PER_VMA && mapped_armed)
 		return -EINVAL;
 	return mmapdemo_file_ioctl(mf, MMAPDEMO_IOC_SET_STATE, arg);
 }

@@ -10,7 +10,11 @@
  * Sequence per row: two adjacent MAP_SHARED PROT_READ|PROT_WRITE mmaps of
  * one fd (map_pair: 2 pages each, contiguous offsets, MAP_FIXED into a
  * PROT_NONE reservation), every page touched once, one munmap of both;
- * the counters are the deltas over that sequence (merge.c).  Scale: 2N
+ * the counters are the deltas over that sequence (merge.c).  "partial
+ * mprotect": the VMAs over the pair after mprotect(PROT_READ) and back
+ * over its first three pages (merge.c: partial_mprotect_round_trip).  The
+ * "no ->close" rows map with MMAPDEMO_STATE_NONE: vm_ops without ->open,
+ * ->close and ->mapped (FAULT and FLAGS only).  Scale: 2N
  * one-page adjacent mmaps under vm.max_map_count = N (N = pages / 2),
  * map_2n_under_limit as in scale.c.
  *
@@ -41,6 +45,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/utsname.h>
@@ -54,22 +59,36 @@ struct twin {
 	const char *name;
 	enum backend backend;	/* BACKEND_DEV or BACKEND_FS */
 	bool prepare;
+	__u32 state;		/* MMAPDEMO_IOC_SET_STATE; 0: PER_VMA */
 };
+
+#define NOCLOSE	.state = MMAPDEMO_STATE_NONE
 
 static const struct twin twins[] = {
 	{ .name = "prepare", .backend = BACKEND_DEV, .prepare = true },
 	{ .name = "legacy", .backend = BACKEND_DEV, .prepare = false },
 	{ .name = "fs_prepare", .backend = BACKEND_FS, .prepare = true },
 	{ .name = "fs_legacy", .backend = BACKEND_FS, .prepare = false },
+	{ .name = "prepare, no ->close", .backend = BACKEND_DEV,
+	  .prepare = true, NOCLOSE },
+	{ .name = "legacy, no ->close", .backend = BACKEND_DEV,
+	  .prepare = false, NOCLOSE },
+	{ .name = "fs_prepare, no ->close", .backend = BACKEND_FS,
+	  .prepare = true, NOCLOSE },
+	{ .name = "fs_legacy, no ->close", .backend = BACKEND_FS,
+	  .prepare = false, NOCLOSE },
 };
 
 #define NR_TWINS (sizeof(twins) / sizeof(twins[0]))
 
-/* The modes a twin has: a page-cache file cannot REMAP or insert PAGES. */
+/*
+ * The modes a twin has: a page-cache file cannot REMAP or insert PAGES,
+ * and a mapping without ->close is FAULT or FLAGS (uapi/mmapdemo.h).
+ */
 static unsigned int twin_modes(const struct twin *tw)
 {
-	return tw->backend == BACKEND_FS ? MMAPDEMO_MODE_FLAGS + 1 :
-					   MMAPDEMO_MODE_PAGES + 1;
+	return tw->backend == BACKEND_FS || tw->state ?
+	       MMAPDEMO_MODE_FLAGS + 1 : MMAPDEMO_MODE_PAGES + 1;
 }
 
 /*
@@ -85,6 +104,7 @@ struct row {
 	char flags[160];
 	int vmas;
 	struct mmapdemo_stats before, after;	/* around the sequence */
+	int partial;		/* VMAs after the partial mprotect round trip */
 	char scale[80];
 };
 
@@ -108,6 +128,22 @@ static int two_adjacent(const struct target *t, int fd, struct row *r)
 	snprintf(r->flags, sizeof(r->flags), "%s", r->vmas > 0 ? v[0].flags : "?");
 	munmap(base, 4 * psz);
 	r->after = target_stats(t);
+	return 0;
+}
+
+/* map_pair(), mprotect() of its first 3 pages to PROT_READ and back. */
+static int partial_round_trip(int fd, struct row *r)
+{
+	size_t psz = getpagesize();
+	char *base = reserve(4 * psz);
+
+	if (base == MAP_FAILED || map_pair(fd, base, PROT_READ | PROT_WRITE) ||
+	    mprotect(base, 3 * psz, PROT_READ) ||
+	    mprotect(base, 3 * psz, PROT_READ | PROT_WRITE))
+		return -1;
+	r->partial = map_count_in((unsigned long)base,
+				  (unsigned long)base + 4 * psz);
+	munmap(base, 4 * psz);
 	return 0;
 }
 
@@ -143,20 +179,26 @@ static int mode_row(const struct twin *tw, __u32 mode)
 	if (target_up(&t, tw->backend, tw->prepare, module_pages()))
 		return -1;
 	fd = target_open(&t, O_RDWR, mode);
-	if (fd >= 0 && !two_adjacent(&t, fd, &r) && !scale(fd, &r))
+	if (fd >= 0 && tw->state &&
+	    ioctl(fd, MMAPDEMO_IOC_SET_STATE, &tw->state)) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd >= 0 && !two_adjacent(&t, fd, &r) &&
+	    !partial_round_trip(fd, &r) && !scale(fd, &r))
 		ret = 0;
 	if (fd >= 0)
 		close(fd);
 	if (target_down(&t) || ret)
 		return -1;
-	printf("| %s | %s | `%s` | %d | %llu | %llu | %llu | %llu | %llu | %llu | %s |\n",
+	printf("| %s | %s | `%s` | %d | %llu | %llu | %llu | %llu | %llu | %llu | %d | %s |\n",
 	       mode_names[mode], tw->name, r.flags, r.vmas,
 	       r.after.hook_calls - r.before.hook_calls,
 	       r.after.mapped_calls - r.before.mapped_calls,
 	       r.after.vm_open - r.before.vm_open,
 	       r.after.vm_close - r.before.vm_close,
 	       r.after.faults - r.before.faults,
-	       (unsigned long long)r.after.live_objects, r.scale);
+	       (unsigned long long)r.after.live_objects, r.partial, r.scale);
 	return 0;
 }
 
@@ -392,7 +434,7 @@ static int unwind_table(void)
 			const struct twin *tw = &twins[t];
 
 			if ((pt->via && tw->backend != BACKEND_FS) ||
-			    twin_lacks(tw, MMAPDEMO_MODE_FAULT))
+			    tw->state || twin_lacks(tw, MMAPDEMO_MODE_FAULT))
 				continue;
 			modes = pt->modes < twin_modes(tw) ? pt->modes : twin_modes(tw);
 			/* REMAP, PAGES: the first modes a kernel may lack */
@@ -430,18 +472,20 @@ int main(void)
 	uname(&u);
 	printf("Kernel %s, pages=%ld. Two adjacent MAP_SHARED mmaps of one fd,\n"
 	       "contiguous offsets, 2 pages each, every page touched, one munmap.\n"
+	       "Partial mprotect: VMAs after mprotect(PROT_READ) and back over the first 3 of the 4 pages.\n"
 	       "Scale: 2N one-page adjacent mmaps under vm.max_map_count = N = %ld.\n"
-	       "fs_prepare, fs_legacy: a file of the filesystem twins (FAULT and FLAGS only).\n\n",
+	       "fs_prepare, fs_legacy: a file of the filesystem twins (FAULT and FLAGS only).\n"
+	       "no ->close: MMAPDEMO_STATE_NONE, vm_ops without ->open, ->close, ->mapped (FAULT and FLAGS only).\n\n",
 	       u.release, module_pages(), module_pages() / 2);
-	printf("| mode | twin | VmFlags | VMAs | hook | mapped | open | close | faults | live after | scale |\n");
-	printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
+	printf("| mode | twin | VmFlags | VMAs | hook | mapped | open | close | faults | live after | partial mprotect | scale |\n");
+	printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
 	for (m = 0; m < 4; m++) {
 		for (t = 0; t < NR_TWINS; t++) {
 			if (m >= twin_modes(&twins[t]) ||
 			    twin_lacks(&twins[t], MMAPDEMO_MODE_FAULT))
 				continue;
 			if (twin_lacks(&twins[t], m)) {
-				printf("| %s | %s | no: %s | | | | | | | | |\n",
+				printf("| %s | %s | no: %s | | | | | | | | | |\n",
 				       mode_names[m], twins[t].name,
 				       twin_lacks(&twins[t], m));
 				continue;

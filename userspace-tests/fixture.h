@@ -14,6 +14,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
@@ -50,6 +51,8 @@ struct testbed {
 	long unclosed;
 	/* state objects the kernel orphaned: set by the tests too */
 	long orphans;
+	/* the state shape of fd (MMAPDEMO_IOC_SET_STATE): testbed_set_state */
+	__u32 shape;
 	struct mmapdemo_stats base;
 	bool up;
 };
@@ -135,6 +138,24 @@ static inline int testbed_setup(struct __test_metadata *_metadata,
 }
 
 /*
+ * Give tb's open file the state shape (MMAPDEMO_IOC_SET_STATE), after
+ * testbed_setup() and before the test maps anything.  NONE: the twin's
+ * vm_ops have no ->open, ->close or ->mapped (driver/uapi/mmapdemo.h), so
+ * no state objects and nothing for testbed_teardown() to pair up.  0, or
+ * the return of a failed ASSERT.
+ */
+static inline int testbed_set_state(struct __test_metadata *_metadata,
+				    struct testbed *tb, __u32 shape)
+{
+	ASSERT_EQ(0, ioctl(tb->fd, MMAPDEMO_IOC_SET_STATE, &shape))
+		TH_LOG("SET_STATE %u: %s", shape, strerror(errno));
+	tb->shape = shape;
+	if (shape == MMAPDEMO_STATE_NONE)
+		tb->state = 0;
+	return 0;
+}
+
+/*
  * The ledger's last read, every mapping of the test gone.  A prepare twin
  * whose hook ran, on a kernel where this program measured the charge
  * bug: a charge that stayed is consistent with that bug (a failed
@@ -189,6 +210,15 @@ static inline void testbed_teardown(struct __test_metadata *_metadata,
 		EXPECT_EQ(0, tb->t.srv.counts->op[FUSE_WRITE]);
 	}
 	EXPECT_EQ(tb->base.live_objects + tb->orphans, end.live_objects);
+	/*
+	 * NONE: vm_ops without ->open, ->close and ->mapped (driver/
+	 * chardev_*.c, fs_*.c), whatever the kernel split, merged or forked
+	 */
+	if (tb->shape == MMAPDEMO_STATE_NONE) {
+		EXPECT_EQ(0, DELTA(tb->base, end, vm_open));
+		EXPECT_EQ(0, DELTA(tb->base, end, vm_close));
+		EXPECT_EQ(0, DELTA(tb->base, end, mapped_calls));
+	}
 	/* without ->mapped nothing counts the new VMAs */
 	if (tb->state)
 		EXPECT_EQ(DELTA(tb->base, end, vm_close),
@@ -242,17 +272,19 @@ static inline void testbed_teardown(struct __test_metadata *_metadata,
 
 /*
  * The variants twin x mode x backend of fixture f, and their struct
- * { backend, prepare, mode }: each twin in every mode of the character
- * device (named dev##prepare_fault ..., dev a prefix: empty or dev_), and
- * in FAULT and FLAGS, the modes the filesystem twins have, on a file of
- * theirs (fs_prepare_fault ...).  In this order, so that KTAP lists them
- * as it always has.
+ * { backend, prepare, mode, state }: each twin in every mode of the
+ * character device (named dev##prepare_fault ..., dev a prefix: empty or
+ * dev_), and in FAULT and FLAGS, the modes the filesystem twins have, on
+ * a file of theirs (fs_prepare_fault ...).  In this order, so that KTAP
+ * lists them as it always has.  state is 0, MMAPDEMO_STATE_PER_VMA, the
+ * default shape of an open file (TWIN_NOCLOSE_VARIANTS adds others).
  */
 #define TWIN_MODE_VARIANTS(f, dev)					\
 	FIXTURE_VARIANT(f) {						\
 		enum backend backend;					\
 		bool prepare;						\
 		__u32 mode;						\
+		__u32 state;						\
 	};								\
 	TWIN_PAIR(f, dev, _fault, .backend = BACKEND_DEV,		\
 		  .mode = MMAPDEMO_MODE_FAULT)				\
@@ -266,6 +298,27 @@ static inline void testbed_teardown(struct __test_metadata *_metadata,
 		  .mode = MMAPDEMO_MODE_FAULT)				\
 	TWIN_PAIR(f, fs_, _flags, .backend = BACKEND_FS,		\
 		  .mode = MMAPDEMO_MODE_FLAGS)
+
+/*
+ * The ->close-less twins beside TWIN_MODE_VARIANTS(f, dev): the same
+ * variants in FAULT and FLAGS (NONE refuses REMAP and PAGES) with state
+ * MMAPDEMO_STATE_NONE, named ..._noclose (dev##prepare_fault_noclose,
+ * fs_legacy_flags_noclose ...).  The fixture's setup gives the file that
+ * shape (testbed_set_state).
+ */
+#define TWIN_NOCLOSE_VARIANTS(f, dev)					\
+	TWIN_PAIR(f, dev, _fault_noclose, .backend = BACKEND_DEV,	\
+		  .mode = MMAPDEMO_MODE_FAULT,				\
+		  .state = MMAPDEMO_STATE_NONE)				\
+	TWIN_PAIR(f, dev, _flags_noclose, .backend = BACKEND_DEV,	\
+		  .mode = MMAPDEMO_MODE_FLAGS,				\
+		  .state = MMAPDEMO_STATE_NONE)				\
+	TWIN_PAIR(f, fs_, _fault_noclose, .backend = BACKEND_FS,	\
+		  .mode = MMAPDEMO_MODE_FAULT,				\
+		  .state = MMAPDEMO_STATE_NONE)				\
+	TWIN_PAIR(f, fs_, _flags_noclose, .backend = BACKEND_FS,	\
+		  .mode = MMAPDEMO_MODE_FLAGS,				\
+		  .state = MMAPDEMO_STATE_NONE)
 
 /*
  * 6.16 refuses a file with only .mmap_prepare where it checks for

@@ -18,6 +18,13 @@
  * .mmap_prepare runs for every mmap, ->mapped only for a new VMA
  * (mm/util.c:mmap_action_finish).  REMAP and PAGES set VM_SPECIAL flags
  * (pf io de / mm), and vma_merge_new_range() never merges those.
+ *
+ * With and without ->close: the ..._noclose variants map files in state
+ * shape MMAPDEMO_STATE_NONE, whose vm_ops have no ->open, ->close or
+ * ->mapped.  A merge that removes a VMA needs that (mm/vma.c:
+ * can_merge_remove_vma, 6.12 to 7.3), so a partial mprotect() round trip
+ * or a mapping into the gap between two others joins the pieces into one
+ * VMA only there (docs/behaviour.md, "Do you need ->close?").
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,10 +53,17 @@ FIXTURE(merge) {
 	int pair_extra;		/* objects beyond objs per VMA after map_pair() */
 	int pair_orphans;	/* state objects orphaned by one map_pair() */
 	int pair_unclosed;	/* VMAs one map_pair() leaves without ->close */
+	/* ->open and ->close calls per split, copy or VMA: 0 for NONE */
+	int ops;
+	int round_vmas;		/* VMAs after a full mprotect() round trip */
 };
 
-/* fixture.h: every mode of the character device, FAULT and FLAGS of a file */
+/*
+ * fixture.h: every mode of the character device, FAULT and FLAGS of a
+ * file; and FAULT and FLAGS once more without ->close
+ */
 TWIN_MODE_VARIANTS(merge, )
+TWIN_NOCLOSE_VARIANTS(merge, )
 
 /* What two adjacent mmaps of one twin in one mode do, on any backend. */
 struct pair_expect {
@@ -59,6 +73,7 @@ struct pair_expect {
 	bool dontcopy;		/* the VMA is not copied on fork */
 	int partial_vmas;	/* VMAs after a round trip over 3 of 4 pages */
 	int partial_open;	/* ->open calls in that round trip */
+	int round_vmas;		/* NONE: VMAs after a round trip over all */
 };
 
 static const struct pair_expect prepare_pair[] = {
@@ -88,8 +103,37 @@ static const struct pair_expect legacy_pair[] = {
 		    .partial_vmas = 3, .partial_open = 1 },
 };
 
+/*
+ * The ->close-less twins (MMAPDEMO_STATE_NONE: FAULT and FLAGS).  Mapping
+ * time is as above: vma_merge_new_range() only extends a neighbour.  But
+ * mm/vma.c:vma_merge_existing_range may now remove the VMA it changes
+ * (can_merge_remove_vma: no ->close; 6.18.15:mm/vma.c:776-779, 882):
+ *  - partial round trip (see partial_mprotect_round_trip): back to RW,
+ *    [0,3) merges into [3,4) by removing itself -> 1 VMA, every twin;
+ *  - full round trip, legacy FLAGS [0,2) [2,4): READ changes [0,2) in
+ *    place, then merges [2,4) into it by removing [2,4) -> 1 VMA, which
+ *    stays 1 back to RW.  The one VMA of the others stays 1.
+ * No ->open: no open count (include/linux/mm.h: vm_operations_struct).
+ */
+static const struct pair_expect noclose_prepare_pair[] = {
+	[FAULT] = { .vmas = 1, .hook = 2, .mapped = 0,
+		    .partial_vmas = 1, .round_vmas = 1 },
+	[FLAGS] = { .vmas = 1, .hook = 2, .mapped = 0, .dontcopy = true,
+		    .partial_vmas = 1, .round_vmas = 1 },
+};
+
+static const struct pair_expect noclose_legacy_pair[] = {
+	[FAULT] = { .vmas = 1, .hook = 1,
+		    .partial_vmas = 1, .round_vmas = 1 },
+	[FLAGS] = { .vmas = 2, .hook = 2, .dontcopy = true,
+		    .partial_vmas = 1, .round_vmas = 1 },
+};
+
 static const struct pair_expect *expect_of(const FIXTURE_VARIANT(merge) *variant)
 {
+	if (variant->state == MMAPDEMO_STATE_NONE)
+		return &(variant->prepare ? noclose_prepare_pair :
+					    noclose_legacy_pair)[variant->mode];
 	return &(variant->prepare ? prepare_pair : legacy_pair)[variant->mode];
 }
 
@@ -103,6 +147,15 @@ FIXTURE_SETUP(merge)
 	self->partial_open = e->partial_open;
 	self->objs = 1;
 	self->mapped = e->mapped;
+	self->ops = 1;
+	/* with ->close vma_merge_existing_range removes no VMA */
+	self->round_vmas = e->vmas;
+	if (variant->state == MMAPDEMO_STATE_NONE) {
+		/* no ->open, ->close, ->mapped: nothing allocated, counted */
+		self->objs = 0;
+		self->ops = 0;
+		self->round_vmas = e->round_vmas;
+	}
 	if (variant->prepare && !prepare_keeps_state()) {
 		/* no vm_ops->mapped before 7.1: the twin keeps no state */
 		self->objs = 0;
@@ -124,16 +177,20 @@ FIXTURE_SETUP(merge)
 		 * 6.12 mm/mmap.c:mmap_region: the second .mmap sets dc dd,
 		 * the retry merge joins it to the first VMA and frees it
 		 * without ->close.  One VMA, as in FAULT mode, and one
-		 * orphaned state object per pair.
+		 * orphaned state object per pair (none without state).
 		 */
 		self->vmas = 1;
-		self->partial_open = 1;
-		self->pair_extra = 1;
-		self->pair_orphans = 1;
-		self->pair_unclosed = 1;
+		self->round_vmas = 1;
+		self->partial_open = self->ops;
+		self->pair_extra = self->objs;
+		self->pair_orphans = self->objs;
+		self->pair_unclosed = self->ops;
 	}
-	testbed_setup(_metadata, &self->tb, variant->backend, variant->prepare,
-		      variant->mode, 4);
+	if (testbed_setup(_metadata, &self->tb, variant->backend,
+			  variant->prepare, variant->mode, 4))
+		return;
+	if (variant->state)
+		testbed_set_state(_metadata, &self->tb, variant->state);
 }
 
 FIXTURE_TEARDOWN(merge)
@@ -198,7 +255,7 @@ TEST_F(merge, two_adjacent)
 	ASSERT_EQ(0, munmap(self->base, 4 * psz));
 	end = target_stats(&self->tb.t);
 	/* mm/vma.c:remove_vma -> vma_close, once per VMA */
-	EXPECT_EQ(self->tb.base.vm_close + self->vmas, end.vm_close);
+	EXPECT_EQ(self->tb.base.vm_close + self->vmas * self->ops, end.vm_close);
 	EXPECT_EQ(self->tb.base.vm_open, end.vm_open);
 }
 
@@ -218,8 +275,8 @@ TEST_F(merge, split_middle_page)
 	 * ->open on each new piece), then vms_complete_munmap_vmas ->
 	 * remove_vma closes the middle one.  No hook, no ->mapped.
 	 */
-	EXPECT_EQ(self->tb.base.vm_open + 2, mid.vm_open);
-	EXPECT_EQ(self->tb.base.vm_close + 1, mid.vm_close);
+	EXPECT_EQ(self->tb.base.vm_open + 2 * self->ops, mid.vm_open);
+	EXPECT_EQ(self->tb.base.vm_close + self->ops, mid.vm_close);
 	EXPECT_EQ(self->tb.base.hook_calls + 1, mid.hook_calls);
 	EXPECT_EQ(self->tb.base.mapped_calls + (variant->prepare && self->objs),
 		  mid.mapped_calls);
@@ -228,7 +285,7 @@ TEST_F(merge, split_middle_page)
 
 	ASSERT_EQ(0, munmap(self->base, 3 * psz));
 	end = target_stats(&self->tb.t);
-	EXPECT_EQ(self->tb.base.vm_close + 3, end.vm_close);
+	EXPECT_EQ(self->tb.base.vm_close + 3 * self->ops, end.vm_close);
 }
 
 TEST_F(merge, fork)
@@ -259,8 +316,10 @@ TEST_F(merge, fork)
 	 */
 	EXPECT_EQ(expect_of(variant)->dontcopy ? 2 : 1, WEXITSTATUS(status));
 	mid = target_stats(&self->tb.t);
-	EXPECT_EQ(self->tb.base.vm_open + !expect_of(variant)->dontcopy, mid.vm_open);
-	EXPECT_EQ(self->tb.base.vm_close + !expect_of(variant)->dontcopy, mid.vm_close);
+	EXPECT_EQ(self->tb.base.vm_open + !expect_of(variant)->dontcopy * self->ops,
+		  mid.vm_open);
+	EXPECT_EQ(self->tb.base.vm_close + !expect_of(variant)->dontcopy * self->ops,
+		  mid.vm_close);
 	/* fork calls neither hook nor ->mapped */
 	EXPECT_EQ(self->tb.base.hook_calls + 1, mid.hook_calls);
 	EXPECT_EQ(self->tb.base.mapped_calls + (variant->prepare && self->objs),
@@ -276,7 +335,9 @@ TEST_F(merge, fork)
  * vma_merge_existing_range refuses that when it has ->close
  * (can_merge_remove_vma).  The driver needs ->close to drop its state, so
  * the two VMAs stay two, both ways, and nothing is opened or closed.
- * For every other variant the count does not change either.
+ * For every other variant the count does not change either.  Without
+ * ->close (NONE) the merge removes the second VMA: legacy FLAGS heals to
+ * one VMA at the first mprotect() (noclose_legacy_pair).
  */
 TEST_F(merge, mprotect_round_trip)
 {
@@ -287,11 +348,11 @@ TEST_F(merge, mprotect_round_trip)
 	ASSERT_EQ(0, pair(self));
 	ASSERT_EQ(self->vmas, vmas_of(self->base, psz, 4, v, 4));
 	ASSERT_EQ(0, mprotect(self->base, len, PROT_READ));
-	EXPECT_EQ(self->vmas, vmas_of(self->base, psz, 4, v, 4));
+	EXPECT_EQ(self->round_vmas, vmas_of(self->base, psz, 4, v, 4));
 	EXPECT_FALSE(vma_has_flag(&v[0], "wr"));
 	EXPECT_TRUE(vma_has_flag(&v[0], "rd") && vma_has_flag(&v[0], "sh"));
 	ASSERT_EQ(0, mprotect(self->base, len, PROT_READ | PROT_WRITE));
-	EXPECT_EQ(self->vmas, vmas_of(self->base, psz, 4, v, 4));
+	EXPECT_EQ(self->round_vmas, vmas_of(self->base, psz, 4, v, 4));
 	EXPECT_TRUE(vma_has_flag(&v[0], "rd") && vma_has_flag(&v[0], "wr") &&
 		    vma_has_flag(&v[0], "sh"));
 	mid = target_stats(&self->tb.t);
@@ -313,6 +374,9 @@ TEST_F(merge, mprotect_round_trip)
  *    -> [0,3) [3,4); back to RW, [0,3) cannot be removed -> 2 VMAs.
  *  - REMAP, PAGES [0,2) [2,4): VM_SPECIAL, no merge at all; [2,4) is
  *    split at 3, open x1 -> 3 VMAs.
+ * Without ->close (NONE) the last step may remove [0,3): 1 VMA for
+ * every twin (noclose_*_pair), the scenario of the README's "Do you need
+ * ->close?".
  */
 TEST_F(merge, partial_mprotect_round_trip)
 {
@@ -327,6 +391,243 @@ TEST_F(merge, partial_mprotect_round_trip)
 	mid = target_stats(&self->tb.t);
 	EXPECT_EQ(self->tb.base.vm_open + self->partial_open, mid.vm_open);
 	EXPECT_EQ(self->tb.base.vm_close, mid.vm_close);
+	ASSERT_EQ(0, munmap(self->base, 4 * psz));
+}
+
+/*
+ * A mapping into the gap between two of the file's own, offsets
+ * contiguous on both sides: pages [0,1) and [3,4), then [1,3).
+ * mm/vma.c:vma_merge_new_range (6.18.15:mm/vma.c:1047-1100; the same in
+ * 6.12 to 7.3) joins it to prev and next at once only if next may be
+ * removed (can_merge_remove_vma): without ->close 1 VMA; with ->close it
+ * merges into prev alone and next stays, 2 VMAs.  Where two adjacent
+ * mmaps do not merge at mmap time (legacy FLAGS, REMAP, PAGES) all three
+ * stay: 3.  6.12's retry after .mmap (mm/mmap.c:mmap_region) merges
+ * legacy FLAGS as FAULT (self->vmas 1), orphaning as map_pair() does.
+ */
+TEST_F(merge, middle_of_three)
+{
+	size_t psz = self->tb.psz;
+	int want = self->vmas != 1 ? 3 : self->ops ? 2 : 1;
+	struct vma v[4];
+
+	ASSERT_EQ(self->base, map_pages(self, 0, 1));
+	ASSERT_EQ(self->base + 3 * psz, map_pages(self, 3, 1));
+	ASSERT_EQ(self->base + psz, map_pages(self, 1, 2));
+	/* the merged mmap orphans and leaves unclosed as map_pair()'s */
+	self->tb.orphans += self->pair_orphans;
+	self->tb.unclosed += self->pair_unclosed;
+	EXPECT_EQ(want, vmas_of(self->base, psz, 4, v, 4));
+	EXPECT_EQ(0, v[0].offset);
+	ASSERT_EQ(0, munmap(self->base, 4 * psz));
+}
+
+/*
+ * The legacy range-check bypass (docs/contract.md).  Two adjacent mmaps:
+ * the last two pages of the buffer or file [n-2, n), then the two past
+ * its end [n, n+2).  mm/vma.c:__mmap_region (6.16 to 7.3; 6.12:
+ * mm/mmap.c:mmap_region) tries vma_merge_new_range() before it calls
+ * .mmap (__mmap_new_file_vma -> mmap_file), but after .mmap_prepare
+ * (call_mmap_prepare / __mmap_prepare).  So:
+ *  - character device, legacy FAULT: the second mmap merges and never
+ *    reaches chardev_legacy_mmap's mmapdemo_check_request(): it succeeds,
+ *    one VMA, one hook call; its pages raise SIGBUS
+ *    (driver/common.c:mmapdemo_vm_fault's bound check);
+ *  - character device, legacy FLAGS, REMAP, PAGES: no merge (the request
+ *    lacks dc dd; the neighbour has VM_SPECIAL flags), .mmap checks: EINVAL;
+ *  - character device, prepare, every mode: the hook checks: EINVAL;
+ *  - a file, both twins: neither hook checks a range
+ *    (mm/filemap.c:generic_file_mmap, generic_file_mmap_prepare), the
+ *    mmap succeeds and merges as map_pair() does; its pages raise SIGBUS,
+ *    past i_size (mm/filemap.c:filemap_fault).
+ * The same with and without ->close: a merge at mmap time removes no VMA.
+ */
+TEST_F(merge, past_end_merged)
+{
+	size_t psz = self->tb.psz;
+	long n = variant->backend == BACKEND_DEV ? module_pages() : 4;
+	bool maps = variant->backend != BACKEND_DEV ||
+		    (!variant->prepare && variant->mode == FAULT);
+	struct mmapdemo_stats mid;
+	unsigned char c;
+	struct vma v[4];
+	void *p;
+
+	ASSERT_GE(n, 2);
+	ASSERT_EQ(self->base, mmap(self->base, 2 * psz, PROT_READ | PROT_WRITE,
+				   MAP_SHARED | MAP_FIXED, self->tb.fd,
+				   (n - 2) * psz));
+	p = mmap(self->base + 2 * psz, 2 * psz, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, self->tb.fd, n * psz);
+	mid = target_stats(&self->tb.t);
+	if (!maps) {
+		EXPECT_EQ(MAP_FAILED, p);
+		EXPECT_EQ(EINVAL, errno);
+		/* both mmaps reached the hook */
+		EXPECT_EQ(self->tb.base.hook_calls + 2, mid.hook_calls);
+		EXPECT_EQ(1, vmas_of(self->base, psz, 4, v, 4));
+		/* a failed .mmap gets no ->close (mm/internal.h:mmap_file) */
+		self->tb.unclosed += !variant->prepare && self->ops;
+		ASSERT_EQ(0, munmap(self->base, 2 * psz));
+		return;
+	}
+	ASSERT_EQ(self->base + 2 * psz, p) TH_LOG("%s", strerror(errno));
+	self->tb.orphans += self->pair_orphans;
+	self->tb.unclosed += self->pair_unclosed;
+	EXPECT_EQ(self->tb.base.hook_calls + expect_of(variant)->hook,
+		  mid.hook_calls);
+	ASSERT_EQ(self->vmas, vmas_of(self->base, psz, 4, v, 4));
+	EXPECT_EQ((n - 2) * psz, v[0].offset);
+	/* the last page inside, the first past the end */
+	EXPECT_EQ(0, probe_read(self->base + psz, &c));
+	EXPECT_EQ(SIGBUS, probe_read(self->base + 2 * psz, &c));
+	EXPECT_EQ(SIGBUS, probe_read(self->base + 3 * psz, &c));
+	ASSERT_EQ(0, munmap(self->base, 4 * psz));
+}
+
+/*
+ * Item 4: what other attribute changes of one page inside a mapping leave,
+ * on every twin.  One 4-page mmap (one VMA in every variant), page [1,2)
+ * changed, then changed back.  Each change goes through
+ * mm/vma.c:vma_modify_flags: a split on each side (two ->open), and the
+ * way back is vma_merge_existing_range over the whole middle VMA, which
+ * removes it - refused with ->close (can_merge_remove_vma) -> 3 VMAs; 1
+ * without.  VM_SPECIAL VMAs (REMAP: pf io de, PAGES: mm) never merge.
+ */
+static bool special(const FIXTURE_VARIANT(merge) *variant)
+{
+	return variant->mode == REMAP || variant->mode == PAGES;
+}
+
+/*
+ * Map pages [0,4), apply set to page 1, count, apply undo, count: the
+ * VMAs after each in *after_set and *after_undo; 0 or -1.
+ */
+static int middle_round_trip(FIXTURE_DATA(merge) *self,
+			     int (*set)(void *addr, size_t len),
+			     int (*undo)(void *addr, size_t len),
+			     int *after_set, int *after_undo)
+{
+	size_t psz = self->tb.psz;
+	struct vma v[4];
+
+	if (map_pages(self, 0, 4) != self->base)
+		return -1;
+	if (set(self->base + psz, psz))
+		return -1;
+	*after_set = vmas_of(self->base, psz, 4, v, 4);
+	if (undo(self->base + psz, psz))
+		return -1;
+	*after_undo = vmas_of(self->base, psz, 4, v, 4);
+	return 0;
+}
+
+static int do_mlock(void *addr, size_t len)
+{
+	return mlock(addr, len);
+}
+
+static int do_mlock_onfault(void *addr, size_t len)
+{
+	return mlock2(addr, len, MLOCK_ONFAULT);
+}
+
+static int do_munlock(void *addr, size_t len)
+{
+	return munlock(addr, len);
+}
+
+/*
+ * mlock(): mm/mlock.c:mlock_fixup leaves a VM_SPECIAL VMA alone (no
+ * VM_LOCKED, no split; 6.18.15:mm/mlock.c:475), and mlock() still
+ * succeeds (__mm_populate skips VM_IO | VM_PFNMAP).  Elsewhere VM_LOCKED
+ * splits the middle page off, munlock() clears it and can join the three
+ * again only by removing the middle VMA.
+ */
+TEST_F(merge, mlock_middle)
+{
+	struct mmapdemo_stats mid;
+	int set, undo;
+
+	ASSERT_EQ(0, middle_round_trip(self, do_mlock, do_munlock, &set, &undo))
+		TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(special(variant) ? 1 : 3, set);
+	EXPECT_EQ(special(variant) || !self->ops ? 1 : 3, undo);
+	mid = target_stats(&self->tb.t);
+	/* __split_vma calls ->open on each new piece */
+	EXPECT_EQ(self->tb.base.vm_open + (special(variant) ? 0 : 2 * self->ops),
+		  mid.vm_open);
+	ASSERT_EQ(0, munmap(self->base, 4 * self->tb.psz));
+}
+
+/* mlock2(MLOCK_ONFAULT): VM_LOCKED | VM_LOCKONFAULT, the same way. */
+TEST_F(merge, mlock_onfault_middle)
+{
+	int set, undo;
+
+	ASSERT_EQ(0, middle_round_trip(self, do_mlock_onfault, do_munlock,
+				       &set, &undo))
+		TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(special(variant) ? 1 : 3, set);
+	EXPECT_EQ(special(variant) || !self->ops ? 1 : 3, undo);
+	ASSERT_EQ(0, munmap(self->base, 4 * self->tb.psz));
+}
+
+static int do_dontfork(void *addr, size_t len)
+{
+	return madvise(addr, len, MADV_DONTFORK);
+}
+
+static int do_dofork(void *addr, size_t len)
+{
+	return madvise(addr, len, MADV_DOFORK);
+}
+
+/*
+ * MADV_DONTFORK, then MADV_DOFORK (mm/madvise.c:madvise_vma_behavior ->
+ * madvise_update_vma -> vma_modify_flags).  FLAGS has dc already:
+ * DONTFORK changes nothing (madvise_update_vma returns on equal flags),
+ * DOFORK clears dc on the middle page alone -> 3 VMAs, ->close or not.
+ * FAULT: 3, then 3 with ->close, 1 without.  REMAP and PAGES are not
+ * asserted: measured, 7.3.4 refuses MADV_DOFORK on the PAGES twins'
+ * VM_MIXEDMAP VMA with EINVAL where 6.18.15 takes it (6.18.15:
+ * mm/madvise.c:1379-1383 refuses VM_IO only), and the 7.3 source that
+ * says why has not been read here.
+ */
+TEST_F(merge, dontfork_middle)
+{
+	size_t psz = self->tb.psz;
+	struct vma v[4];
+	int set;
+
+	if (special(variant))
+		SKIP(return, "MADV_DOFORK on VM_SPECIAL: series-dependent, "
+		     "expected values not read from every series' source");
+	ASSERT_EQ(self->base, map_pages(self, 0, 4));
+	ASSERT_EQ(0, do_dontfork(self->base + psz, psz));
+	set = vmas_of(self->base, psz, 4, v, 4);
+	EXPECT_EQ(variant->mode == FLAGS ? 1 : 3, set);
+	EXPECT_EQ(0, do_dofork(self->base + psz, psz))
+		TH_LOG("MADV_DOFORK: %s", strerror(errno));
+	EXPECT_EQ(variant->mode == FAULT && !self->ops ? 1 : 3,
+		  vmas_of(self->base, psz, 4, v, 4));
+	ASSERT_EQ(0, munmap(self->base, 4 * psz));
+}
+
+/*
+ * MADV_WIPEONFORK is for anonymous memory only: mm/madvise.c:
+ * madvise_vma_behavior returns -EINVAL for a VMA with vm_file, on every
+ * twin and series (6.18.15:mm/madvise.c:1384-1387); nothing splits.
+ */
+TEST_F(merge, wipeonfork_refused)
+{
+	size_t psz = self->tb.psz;
+	struct vma v[4];
+
+	ASSERT_EQ(self->base, map_pages(self, 0, 4));
+	EXPECT_EQ(-1, madvise(self->base + psz, psz, MADV_WIPEONFORK));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(1, vmas_of(self->base, psz, 4, v, 4));
 	ASSERT_EQ(0, munmap(self->base, 4 * psz));
 }
 

@@ -205,10 +205,15 @@ TEST_F(state, split_and_fork)
 		  target_stats(&self->tb.t).live_objects);
 }
 
-/* What SET_STATE refuses, and the requests a SHARED file refuses. */
+/*
+ * What SET_STATE refuses, and the requests a SHARED or NONE file refuses
+ * (driver/common.c:mmapdemo_set_state, mmapdemo_set_mode;
+ * driver/watch.c:mmapdemo_fail_check).
+ */
 TEST(refusals)
 {
-	__u32 shared = MMAPDEMO_STATE_SHARED, bad = 2;
+	__u32 shared = MMAPDEMO_STATE_SHARED, bad = MMAPDEMO_STATE_NONE + 1;
+	__u32 none = MMAPDEMO_STATE_NONE, per_vma = MMAPDEMO_STATE_PER_VMA;
 	const char *dev[] = { MMAPDEMO_DEV_PREPARE, MMAPDEMO_DEV_LEGACY };
 	int i, fd;
 
@@ -221,6 +226,33 @@ TEST(refusals)
 		ASSERT_LE(0, fd) TH_LOG("%s: %s", dev[i], strerror(errno));
 		EXPECT_EQ(-1, ioctl(fd, MMAPDEMO_IOC_SET_STATE, &bad));
 		EXPECT_EQ(EINVAL, errno);
+		/*
+		 * NONE, on every kernel: REMAP and PAGES never merge
+		 * (VM_SPECIAL), and there is no ->mapped to fail
+		 */
+		if (!prepare || has_feature(MMAPDEMO_FEAT_MMAP_ACTION)) {
+			ASSERT_EQ(0, twin_set_mode(fd, MMAPDEMO_MODE_REMAP));
+			EXPECT_EQ(-1, ioctl(fd, MMAPDEMO_IOC_SET_STATE, &none));
+			EXPECT_EQ(EINVAL, errno);
+			ASSERT_EQ(0, twin_set_mode(fd, MMAPDEMO_MODE_FAULT));
+		}
+		if (prepare && has_feature(MMAPDEMO_FEAT_VM_OPS_MAPPED)) {
+			ASSERT_EQ(0, twin_set_fail(fd, MMAPDEMO_FAIL_MAPPED,
+						   -EIO, 0));
+			EXPECT_EQ(-1, ioctl(fd, MMAPDEMO_IOC_SET_STATE, &none));
+			EXPECT_EQ(EINVAL, errno);
+			ASSERT_EQ(0, twin_set_fail(fd, MMAPDEMO_FAIL_NONE, 0, 0));
+		}
+		ASSERT_EQ(0, ioctl(fd, MMAPDEMO_IOC_SET_STATE, &none));
+		EXPECT_EQ(-1, twin_set_mode(fd, MMAPDEMO_MODE_REMAP));
+		EXPECT_EQ(EINVAL, errno);
+		EXPECT_EQ(-1, twin_set_mode(fd, MMAPDEMO_MODE_PAGES));
+		EXPECT_EQ(EINVAL, errno);
+		EXPECT_EQ(0, twin_set_mode(fd, MMAPDEMO_MODE_FLAGS));
+		EXPECT_EQ(-1, twin_set_fail(fd, MMAPDEMO_FAIL_MAPPED, -EIO, 0));
+		EXPECT_EQ(EINVAL, errno);
+		ASSERT_EQ(0, twin_set_mode(fd, MMAPDEMO_MODE_FAULT));
+		ASSERT_EQ(0, ioctl(fd, MMAPDEMO_IOC_SET_STATE, &per_vma));
 		if (prepare && !has_feature(MMAPDEMO_FEAT_VM_OPS_MAPPED)) {
 			EXPECT_EQ(-1, ioctl(fd, MMAPDEMO_IOC_SET_STATE, &shared));
 			EXPECT_EQ(EOPNOTSUPP, errno);

@@ -168,19 +168,33 @@ struct mmapdemo_fail {
  * ->mapped never saw, with desc->private_data in vm_private_data
  * (mm/util.c:mmap_action_finish), and a reference taken in ->mapped
  * cannot be told apart there.
+ *
+ * NONE: no per-mapping state at all, as a driver whose mappings need
+ * nothing per VMA writes it: the hooks install vm_ops with ->fault (and a
+ * file's ->map_pages, ->page_mkwrite) and no ->open, ->close or ->mapped,
+ * and leave vm_private_data NULL.  Without ->close a merge may remove a
+ * VMA of the file (mm/vma.c:can_merge_remove_vma), so a mapping that was
+ * split (a partial mprotect() round trip) joins up again.  vm_open,
+ * vm_close, mapped_calls and live_objects do not move.  FAULT and FLAGS
+ * only: REMAP and PAGES set VM_SPECIAL flags, which no merge ever takes
+ * (mm/vma.c:vma_merge_new_range, vma_merge_existing_range), so there a
+ * mapping without ->close would merge no more than one with it.
  */
 enum mmapdemo_state {
 	MMAPDEMO_STATE_PER_VMA,
 	MMAPDEMO_STATE_SHARED,
+	MMAPDEMO_STATE_NONE,
 };
 
 /*
  * Set the state shape for later mmaps on this open file.  -EINVAL if
- * unknown, or SHARED in mode REMAP or PAGES (and SET_MODE refuses REMAP
- * and PAGES on a SHARED file), or with a MAPPED failure armed (a ->mapped
- * that only takes a reference cannot fail; SET_FAIL refuses MAPPED on a
- * SHARED file); -EOPNOTSUPP for SHARED on a prepare twin of a kernel
- * without vm_ops->mapped (MMAPDEMO_FEAT_VM_OPS_MAPPED); -ENOMEM.
+ * unknown, or SHARED or NONE in mode REMAP or PAGES (and SET_MODE refuses
+ * REMAP and PAGES on a SHARED or NONE file), or SHARED or NONE with a
+ * MAPPED failure armed (a ->mapped that only takes a reference cannot
+ * fail, and NONE has no ->mapped: SET_FAIL refuses MAPPED on such a
+ * file); -EOPNOTSUPP for SHARED on a prepare twin of a kernel without
+ * vm_ops->mapped (MMAPDEMO_FEAT_VM_OPS_MAPPED; NONE works on every
+ * kernel); -ENOMEM.
  */
 #define MMAPDEMO_IOC_SET_STATE	_IOW(MMAPDEMO_IOC_MAGIC, 5, __u32)
 /*
