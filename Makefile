@@ -72,8 +72,10 @@ endif
 # built (scripts/examples-built); vm-run puts that directory at
 # /extra/example, where examples/*/test.c find them.
 # QEMU's edu PCI device is the one whose BAR examples/mmio_bar maps.
+# The busybox is this set-up's chroot's: vm-run's own default reads
+# build/setup-newest.mk, which a tree that only ever ran KERNEL=debug has not.
 VMRUN := scripts/vm-run --kernel $(KERNEL_IMAGE) --module $(OUT)/mmapdemo.ko \
-	$(VMRUN_KMODS) --add $(OUT)/example --device edu
+	--busybox $(ROOT)/usr/bin/busybox $(VMRUN_KMODS) --add $(OUT)/example --device edu
 CHROOT := scripts/in-chroot $(ROOT) --bind $(CURDIR) --bind $(KSRC) \
 	$(if $(wildcard $(KDIR)/Makefile),--bind $(KDIR)) --cd $(CURDIR) --
 
