@@ -319,7 +319,11 @@ check-tests:
 	@$(MAKE) --no-print-directory tests SETUP_MK=$(BUILD)/setup-$(CHECK_BASE).mk \
 		>$(RESULTS)/tests.log 2>&1 || \
 		{ tail -n 30 $(RESULTS)/tests.log; echo "check: building the tests failed"; exit 1; }
-check-kernel-%: check-tests
+# A kernel without lanes waits for the modules of those with lanes: make
+# fills a free job slot with the next target it can run, so a Debian
+# guest started while the debug module builds would make the lanes, the
+# longest jobs, start last.
+check-kernel-%: check-tests $(addprefix check-build-,$(CHECK_SPLIT))
 	@$(MAKE) --no-print-directory check-kernel SETUP_MK=$(BUILD)/setup-$*.mk
 
 # A kernel in lanes: its module first (no need to wait for the tests),
