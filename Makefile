@@ -319,10 +319,10 @@ check-tests:
 	@$(MAKE) --no-print-directory tests SETUP_MK=$(BUILD)/setup-$(CHECK_BASE).mk \
 		>$(RESULTS)/tests.log 2>&1 || \
 		{ tail -n 30 $(RESULTS)/tests.log; echo "check: building the tests failed"; exit 1; }
-# A kernel without lanes waits for the modules of those with lanes: make
-# fills a free job slot with the next target it can run, so a Debian
-# guest started while the debug module builds would make the lanes, the
-# longest jobs, start last.
+# A kernel without lanes (and lint) waits for the modules of those with
+# lanes: make fills a free job slot with the next target it can run, so a
+# Debian guest started while the debug module builds would make the
+# lanes, the longest jobs, start last.
 check-kernel-%: check-tests $(addprefix check-build-,$(CHECK_SPLIT))
 	@$(MAKE) --no-print-directory check-kernel SETUP_MK=$(BUILD)/setup-$*.mk
 
@@ -338,7 +338,7 @@ $(addprefix check-lane-$(1)-,$(CHECK_LANES)): check-lane-$(1)-%: check-build-$(1
 endef
 $(foreach a,$(CHECK_SPLIT),$(eval $(call check_lanes,$(a))))
 
-check-lint:
+check-lint: $(addprefix check-build-,$(CHECK_SPLIT))
 	@if [ -f $(RESULTS)/lint.checks ]; then \
 		scripts/ktap-summary --label lint --save $(RESULTS)/lint.counts \
 			$(RESULTS)/lint.checks; \
