@@ -417,7 +417,7 @@ demo: kit ## boot the kernel under QEMU and print the twins side by side
 # make check with a cold cache and of the last with a warm one
 # (build/timing-cold.md, build/timing-warm.md) into README.md.
 FAILNTH_LOG ?= $(firstword $(wildcard $(addprefix $(BUILD)/*-mmapdemo-debug/,$(addsuffix \
-	/output.log,vm-sweep vm-all vm)))) $(BUILD)/own-kernel/vm/output.log)
+	/output.log,vm-sweep vm-all vm)) $(BUILD)/own-kernel/vm/output.log))
 API_LOGS = $(filter-out $(BUILD)/6.12.%,$(sort $(wildcard $(BUILD)/*+deb*/vm/output.log)))
 API_ARGS = $(foreach l,$(API_LOGS),$(word 1,$(subst ., ,$(notdir $(l:/vm/output.log=)))).$(word \
 	2,$(subst ., ,$(notdir $(l:/vm/output.log=))))=$(l))
@@ -448,7 +448,7 @@ endif
 		cp $$(ls $(BUILD)/bench/*-vmas.svg | sort -V | tail -n 1) docs/bench-vmas.svg; \
 	else echo "readme: no make bench in $(BUILD)/bench; its figures stay"; fi
 	@if [ -f $(BUILD)/kernel-bugs.md ]; then \
-		$(NO_VERSION) $(BUILD)/kernel-bugs.md >$(BUILD)/kernel-bugs-readme.md && \
+		$(NO_VERSION) $(BUILD)/kernel-bugs.md | sed '/^Ledger findings:/,$$d' >$(BUILD)/kernel-bugs-readme.md && \
 		scripts/readme-table kernel-bugs $(BUILD)/kernel-bugs-readme.md; \
 	else echo "readme: no $(BUILD)/kernel-bugs.md (make check writes it); the kernel-bug table stays"; fi
 	@for kind in cold warm; do \
