@@ -423,7 +423,7 @@ API_ARGS = $(foreach l,$(API_LOGS),$(word 1,$(subst ., ,$(notdir $(l:/vm/output.
 	2,$(subst ., ,$(notdir $(l:/vm/output.log=))))=$(l))
 VERSION_NOTE = mmapdemo $$(git describe --always --dirty 2>/dev/null)
 # The README's copies name no commit: docs/ keeps which version made them.
-NO_VERSION = sed -e 's/, mmapdemo [0-9a-g.-]*\(-dirty\)\{0,1\}//'
+NO_VERSION = sed -e 's/, mmapdemo [0-9a-zA-Z-]*//'
 readme: demo ## make demo, then copy its tables, the last make check's API table,
 ##                 the last make bench's figures and the fail-nth sweep of
 ##                 FAILNTH_LOG (if it has one) into README.md and docs/
