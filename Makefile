@@ -76,8 +76,17 @@ endif
 # build/setup-newest.mk, which a tree that only ever ran KERNEL=debug has not.
 VMRUN := scripts/vm-run --kernel $(KERNEL_IMAGE) --module $(OUT)/mmapdemo.ko \
 	--busybox $(ROOT)/usr/bin/busybox $(VMRUN_KMODS) --add $(OUT)/example --device edu
+# ccache in front of the compiler where scripts/build-kernel installed it
+# in the chroot (/usr/lib/ccache holds its gcc-14 link, which PATH finds
+# first), its cache keyed on what each compile reads: a fresh clone does
+# not compile again what it did not change.  CCACHE_BASEDIR and
+# CCACHE_NOHASHDIR: where the clone is does not count.
+KBUILD_CCACHE := $(if $(and $(wildcard $(ROOT)/usr/bin/ccache),$(wildcard $(CACHE)/ccache)),env \
+	PATH=/usr/lib/ccache:/usr/sbin:/usr/bin:/sbin:/bin CCACHE_DIR=$(CACHE)/ccache \
+	CCACHE_BASEDIR=$(CURDIR) CCACHE_NOHASHDIR=1)
 CHROOT := scripts/in-chroot $(ROOT) --bind $(CURDIR) --bind $(KSRC) \
-	$(if $(wildcard $(KDIR)/Makefile),--bind $(KDIR)) --cd $(CURDIR) --
+	$(if $(wildcard $(KDIR)/Makefile),--bind $(KDIR)) \
+	$(if $(KBUILD_CCACHE),--bind $(CACHE)/ccache) --cd $(CURDIR) --
 
 TEST_CFLAGS := -static -O2 -g -Wall -Wextra -Wno-sign-compare -Werror -D_GNU_SOURCE \
 	-I driver/uapi -I $(KSRC)/tools/testing/selftests
@@ -121,7 +130,7 @@ module_sources = $(shell cd $(1) 2>/dev/null && find Kbuild driver examples -typ
 	! -name '*.mod.c' ! -path driver/conftest.h ! -path 'examples/*/test.c' ! -path examples/example_test.h 2>/dev/null | LC_ALL=C sort)
 MODULE_SRCS := $(call module_sources,.)
 KOBJ := $(OUT)/src
-KBUILD := make -C $(KDIR) M=$(KOBJ) W=1
+KBUILD := $(KBUILD_CCACHE) make -C $(KDIR) M=$(KOBJ) W=1
 ifneq ($(ROOT),)
 $(eval $(call stamp,$(OUT)/kbuild.stamp,$(ROOT) $(KBUILD) $(MODULE_SRCS)))
 endif
