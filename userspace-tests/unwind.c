@@ -51,6 +51,15 @@
 #include "kselftest_harness.h"
 #include "fixture.h"
 
+/*
+ * A test's limit, past the harness's 30 s (TEST_TIMEOUT_DEFAULT): one
+ * unwind scenario reads the commit-charge ledger (ledger.h) at each step,
+ * and on the debug kernel (KASAN, lockdep) of a loaded 2-core machine
+ * some took over 30 s and were killed with no assertion failed, leaving
+ * the module referenced (docs/kernels.md, the 6.18 runs).
+ */
+#define UNWIND_TEST_SECONDS	180
+
 /* kbug_present(KBUG_MERGE_CLOBBER) below */
 KBUGS_WANT(KBUGS_ALL);
 
@@ -235,7 +244,7 @@ static int open_armed(struct testbed *tb,
 }
 
 /* A plain mmap() fails and leaves /proc/self/maps exactly as it was. */
-TEST_F(unwind, plain_mmap)
+TEST_F_TIMEOUT(unwind, plain_mmap, UNWIND_TEST_SECONDS)
 {
 	struct testbed *tb = &self->tb;
 	struct mmapdemo_stats before, after;
@@ -275,7 +284,7 @@ TEST_F(unwind, plain_mmap)
  * mmap_action_finish, leaves a hole (fixture.h:expect_hole).
  */
 /* MAP_FIXED over the middle two pages of anon_four(). */
-TEST_F(unwind, fixed_over_anon_leaves_a_hole)
+TEST_F_TIMEOUT(unwind, fixed_over_anon_leaves_a_hole, UNWIND_TEST_SECONDS)
 {
 	struct testbed *tb = &self->tb;
 	struct mmapdemo_stats before, after;
@@ -306,7 +315,7 @@ TEST_F(unwind, fixed_over_anon_leaves_a_hole)
  * with no ->open to match - and its state is freed there; the range ends
  * as a hole (mm/vma.c:vms_abort_munmap_vmas), never the old mapping.
  */
-TEST_F(unwind, fixed_over_own_mapping_closes_it_first)
+TEST_F_TIMEOUT(unwind, fixed_over_own_mapping_closes_it_first, UNWIND_TEST_SECONDS)
 {
 	struct testbed *tb = &self->tb;
 	struct mmapdemo_stats before, after;
@@ -347,7 +356,7 @@ TEST_F(unwind, fixed_over_own_mapping_closes_it_first)
  * The hook is not called, so the armed failure is not consumed and fires
  * on the next mmap().
  */
-TEST_F(unwind, before_the_hook_old_mapping_survives)
+TEST_F_TIMEOUT(unwind, before_the_hook_old_mapping_survives, UNWIND_TEST_SECONDS)
 {
 	struct testbed *tb = &self->tb;
 	struct mmapdemo_stats before, after;
@@ -422,7 +431,7 @@ static bool second_merges(const FIXTURE_VARIANT(unwind) *variant)
  *    mmap() succeeds and the failure stays armed, as for legacy;
  *  - it does not merge: a new VMA, and the failure is reached.
  */
-TEST_F(unwind, failure_behind_a_merge)
+TEST_F_TIMEOUT(unwind, failure_behind_a_merge, UNWIND_TEST_SECONDS)
 {
 	struct testbed *tb = &self->tb;
 	bool reached = !second_merges(variant) ||
@@ -501,7 +510,7 @@ TEST_F(unwind, failure_behind_a_merge)
 
 TWIN_FIXTURE(charge, BACKEND_DEV, 1)
 
-TEST_F(charge, failed_hook_returns_commit_charge)
+TEST_F_TIMEOUT(charge, failed_hook_returns_commit_charge, UNWIND_TEST_SECONDS)
 {
 	long before, after, kept;
 	int i, err;
@@ -535,7 +544,7 @@ TEST_F(charge, failed_hook_returns_commit_charge)
  */
 TWIN_FIXTURE(set_fail, BACKEND_DEV, 1)
 
-TEST_F(set_fail, bad_requests_are_einval)
+TEST_F_TIMEOUT(set_fail, bad_requests_are_einval, UNWIND_TEST_SECONDS)
 {
 	static const struct mmapdemo_fail bad[] = {
 		{ .stage = MAPPED + 1, .error = -EIO },		/* unknown stage */
@@ -593,7 +602,7 @@ TEST_F(set_fail, bad_requests_are_einval)
  * (uapi/mmapdemo.h: ->mapped 7.1; actions 6.19, where error_hook offers
  * only -EAGAIN; error_override 7.2; map kernel pages 7.1).
  */
-TEST_F(set_fail, generation_refusals)
+TEST_F_TIMEOUT(set_fail, generation_refusals, UNWIND_TEST_SECONDS)
 {
 	static const struct {
 		__u32 stage;
@@ -636,7 +645,7 @@ TEST_F(set_fail, generation_refusals)
 }
 
 /* Armed per open file: another open file of the same twin is unaffected. */
-TEST_F(set_fail, per_open_file)
+TEST_F_TIMEOUT(set_fail, per_open_file, UNWIND_TEST_SECONDS)
 {
 	int fd2 = target_open(&self->tb.t, O_RDWR, FAULT);
 	void *p;
