@@ -68,7 +68,7 @@ static inline long testbed_prepare_hooks(const struct testbed *tb)
 		close(fd);
 	}
 	if (tb->t.prepare && tb->t.backend != BACKEND_DEV)
-		n += target_stats(&tb->t).hook_calls;
+		n += twin_stats(tb->t.stats).hook_calls;
 	return n;
 }
 
@@ -132,7 +132,8 @@ static inline int testbed_setup(struct __test_metadata *_metadata,
 	/* the commit-charge ledger of the scenario (ledger.h) */
 	testbed_hooks_at_start = testbed_prepare_hooks(tb);
 	ledger_begin();
-	tb->base = target_stats(&tb->t);
+	/* no ledger point: ledger_begin() has just read */
+	tb->base = twin_stats(tb->t.stats);
 	tb->up = true;
 	return 0;
 }
@@ -197,7 +198,8 @@ static inline void testbed_teardown(struct __test_metadata *_metadata,
 		twin_set_fail(tb->t.root, MMAPDEMO_FAIL_NONE, 0, 0);
 		twin_set_mode(tb->t.root, MMAPDEMO_MODE_FAULT);
 	}
-	end = target_stats(&tb->t);
+	/* no ledger point: testbed_ledger_end() reads, below */
+	end = twin_stats(tb->t.stats);
 	if (tb->t.backend == BACKEND_FUSE) {
 		/*
 		 * FOPEN_PASSTHROUGH: fs/fuse/file.c:fuse_file_read_iter and

@@ -207,15 +207,17 @@ static int dir_pids(const char *dir, pid_t *pids, int n, int max)
 }
 
 /*
- * Every user process of the guest, at most max: init and its
- * descendants, from each thread's /proc/PID/task/TID/children
- * (CONFIG_PROC_CHILDREN, which CONFIG_CHECKPOINT_RESTORE selects: every
- * Debian kernel and kernels/debug.config have it), so that the kernel
- * threads, half a hundred processes with an empty smaps, are not opened
- * at every read; an orphan is reparented to init
- * (kernel/exit.c:find_new_reaper).  Without that file: every process.
+ * The processes whose charge a scenario can move, at most max: this one
+ * (the test, which ledger_begin() ran in) and its descendants, from each
+ * thread's /proc/PID/task/TID/children (CONFIG_PROC_CHILDREN, which
+ * CONFIG_CHECKPOINT_RESTORE selects: every Debian kernel and
+ * kernels/debug.config have it).  The rest of the guest (init, run-all's
+ * shell, tee, the harness's parent) waits while a test runs; what tee
+ * writes to /tmp is counted by tmpfs_kb().  Each /proc file costs an
+ * open and a read, some 9 ms on the debug kernel under TCG, so a read
+ * opens no more of them than that.  Without that file: every process.
  */
-static int all_pids(pid_t *pids, int max)
+static int scenario_pids(pid_t *pids, int max)
 {
 	static pid_t tids[MAX_PIDS];
 	static char buf[4096];
@@ -226,7 +228,7 @@ static int all_pids(pid_t *pids, int max)
 
 	if (access("/proc/1/task/1/children", R_OK))
 		return dir_pids("/proc", pids, 0, max);
-	pids[0] = 1;
+	pids[0] = getpid();
 	for (i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "/proc/%d/task", (int)pids[i]);
 		ntid = dir_pids(path, tids, 0, MAX_PIDS);
@@ -322,7 +324,7 @@ int ledger_read(struct ledger_read *r)
 		memset(r, 0, sizeof(*r));
 		memset(&t, 0, sizeof(t));
 		before = meminfo_kb("Committed_AS");
-		nall = all_pids(all, MAX_PIDS);
+		nall = scenario_pids(all, MAX_PIDS);
 		forget_gone(all, nall);
 		/* a process gone between listing and reading had no charge */
 		for (i = 0; i < nall; i++)

@@ -12,11 +12,11 @@
  *	unexplained = Committed_AS - "ac" VMAs of every process
  *		      - shared anonymous objects not yet touched
  *		      - the pages of every tmpfs mounted (statfs)
- * summed over every user process of the guest, which runs one test at a
- * time (init, run-all, its tee, the test's processes and their
- * children): so another process's malloc() is no noise.  A process whose
- * /proc/PID/statm is what it was at the last read is not read again
- * (ledger.c: tally_process).
+ * summed over the scenario's processes: the test and its children (the
+ * guest runs one test at a time; init, run-all, its tee and the harness's
+ * parent wait meanwhile, ledger.c: scenario_pids), so that a child's
+ * malloc() is no noise.  A process whose /proc/PID/statm is what it was
+ * at the last read is not read again (ledger.c: tally_process).
  * A shared anonymous mapping is charged whole at mmap (mm/shmem.c:
  * shmem_acct_size via shmem_zero_setup) and has no "ac": Size - Rss of
  * its object (the largest over the VMAs that map it) stands for it.
@@ -42,7 +42,7 @@ struct ledger_read {
 	long vm_size, vm_data;	/* VmSize, VmData of this process, kB */
 };
 
-/* Read the ledger (every process of the guest); 0, or -1 with errno. */
+/* Read the ledger (the scenario's processes); 0, or -1 with errno. */
 int ledger_read(struct ledger_read *r);
 
 /* What moved between a and b that the mappings do not explain, kB. */
@@ -50,8 +50,8 @@ long ledger_unexplained(const struct ledger_read *a,
 			const struct ledger_read *b);
 
 /*
- * A scenario's ledger (fixture.h's testbed: set-up, every target_stats(),
- * tear-down after unmapping).  ledger_begin() takes the baseline;
+ * A scenario's ledger (fixture.h's testbed: set-up, every target_stats()
+ * of a test, tear-down after unmapping).  ledger_begin() takes the baseline;
  * ledger_point() reads again and remembers the largest unexplained
  * change; ledger_end() reads once more, prints a diagnostic line
  *	# ledger-finding NAME: +N kB unexplained at read K of M (...)
@@ -64,7 +64,7 @@ void ledger_point(void);
  * ledger_points(false): ledger_point() reads nothing, the scenario's
  * ledger is its begin and end only (ledger_end()'s read counts as a point
  * either way).  For fail-nth, whose sweep makes thousands of attempts: a
- * read walks every user process, and on the debug kernel those reads
+ * read opens some ten /proc files, and on the debug kernel those reads
  * made the sweep several times slower.  A charge that any attempt kept
  * still shows at the sweep's end.
  */
