@@ -207,15 +207,30 @@ static int dir_pids(const char *dir, pid_t *pids, int n, int max)
 }
 
 /*
- * The processes whose charge a scenario can move, at most max: this one
- * (the test, which ledger_begin() ran in) and its descendants, from each
- * thread's /proc/PID/task/TID/children (CONFIG_PROC_CHILDREN, which
- * CONFIG_CHECKPOINT_RESTORE selects: every Debian kernel and
- * kernels/debug.config have it).  The rest of the guest (init, run-all's
- * shell, tee, the harness's parent) waits while a test runs; what tee
- * writes to /tmp is counted by tmpfs_kb().  Each /proc file costs an
- * open and a read, some 9 ms on the debug kernel under TCG, so a read
- * opens no more of them than that.  Without that file: every process.
+ * The program's first process, the harness's parent: its tests run in
+ * children and grandchildren (kselftest_harness.h: __TEST_F_IMPL), which
+ * inherit this.
+ */
+static pid_t owner;
+
+static void __attribute__((constructor)) ledger_owner(void)
+{
+	owner = getpid();
+}
+
+/*
+ * The processes whose charge a scenario can move, at most max: the
+ * program's (owner) and its descendants - the harness's processes, the
+ * test and its children - from each thread's /proc/PID/task/TID/children
+ * (CONFIG_PROC_CHILDREN, which CONFIG_CHECKPOINT_RESTORE selects: every
+ * Debian kernel and kernels/debug.config have it).  The harness's
+ * processes map shared anonymous pages that the test maps too (its
+ * results, no_teardown: kselftest_harness.h), and only their Rss there
+ * says those pages were touched.  The rest of the guest (init, run-all's
+ * shell, its tee) waits while a test runs; what tee writes to /tmp is
+ * counted by tmpfs_kb().  Each /proc file costs an open and a read, some
+ * 9 ms on the debug kernel under TCG, so a read opens no more of them
+ * than that.  Without that file: every process.
  */
 static int scenario_pids(pid_t *pids, int max)
 {
@@ -228,7 +243,7 @@ static int scenario_pids(pid_t *pids, int max)
 
 	if (access("/proc/1/task/1/children", R_OK))
 		return dir_pids("/proc", pids, 0, max);
-	pids[0] = getpid();
+	pids[0] = owner;
 	for (i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "/proc/%d/task", (int)pids[i]);
 		ntid = dir_pids(path, tids, 0, MAX_PIDS);
@@ -362,18 +377,6 @@ static struct {
 	long worst;		/* largest |unexplained| so far, signed */
 	struct ledger_read at_worst;
 } sc;
-
-/*
- * The program's first process, the harness's parent: its tests run in
- * children and grandchildren (kselftest_harness.h: __TEST_F_IMPL), which
- * inherit this.
- */
-static pid_t owner;
-
-static void __attribute__((constructor)) ledger_owner(void)
-{
-	owner = getpid();
-}
 
 static const char *prog_file(void)
 {

@@ -12,9 +12,9 @@
  *	unexplained = Committed_AS - "ac" VMAs of every process
  *		      - shared anonymous objects not yet touched
  *		      - the pages of every tmpfs mounted (statfs)
- * summed over the scenario's processes: the test and its children (the
- * guest runs one test at a time; init, run-all, its tee and the harness's
- * parent wait meanwhile, ledger.c: scenario_pids), so that a child's
+ * summed over the test program's processes: the harness's, the test and
+ * its children (the guest runs one test at a time; init, run-all and its
+ * tee wait meanwhile, ledger.c: scenario_pids), so that a child's
  * malloc() is no noise.  A process whose /proc/PID/statm is what it was
  * at the last read is not read again (ledger.c: tally_process).
  * A shared anonymous mapping is charged whole at mmap (mm/shmem.c:
@@ -42,7 +42,7 @@ struct ledger_read {
 	long vm_size, vm_data;	/* VmSize, VmData of this process, kB */
 };
 
-/* Read the ledger (the scenario's processes); 0, or -1 with errno. */
+/* Read the ledger (the test program's processes); 0, or -1 with errno. */
 int ledger_read(struct ledger_read *r);
 
 /* What moved between a and b that the mappings do not explain, kB. */
