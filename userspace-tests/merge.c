@@ -696,23 +696,38 @@ TEST_F(merge, wipeonfork_refused)
  * new KSM-compatible VMA VM_MERGEABLE ("mg"), a private one among them
  * (mm/ksm.c:ksm_compatible refuses VM_SHARED, VM_MAYSHARE and
  * VM_SPECIAL).  Two adjacent private mmaps: where is the flag set?
- *  - 6.16 to 7.3, mm/vma.c:__mmap_region: before the merge attempt only
- *    if can_set_ksm_flags_early() - the file has .mmap_prepare (or is
- *    shmem); for a .mmap file after .mmap (__mmap_new_vma:
+ *  - 6.18 and 7.3, mm/vma.c:__mmap_region: before the merge attempt
+ *    only if can_set_ksm_flags_early() - the file has .mmap_prepare (or
+ *    is shmem); for a .mmap file after .mmap (__mmap_new_vma:
  *    update_ksm_flags).  The prepare twin's second request carries "mg"
  *    and merges; the legacy twin's lacks it and does not: 2 VMAs, both
  *    "mg" (7.3.4:mm/vma.c:2844-2867, 2890-2901, 2706-2709; 6.18.15:
- *    2652-2697, 2523-2524);
+ *    2652-2697, 2523-2524).  6.17.13 merges the prepare twin too,
+ *    6.16.12 does not (ksm_flags_early);
  *  - 6.12, mm/mmap.c:mmap_region: ksm_add_vma() after .mmap and after
  *    the retry merge, so legacy FLAGS' retry fails too: 2 VMAs.
  * PAGES (mm, VM_MIXEDMAP) is VM_SPECIAL: no "mg", 2 VMAs, as always.
  * The ->close-less twins as the others: a merge at mmap time removes no
  * VMA.
  */
+/*
+ * Does __mmap_region mark a .mmap_prepare file's request VM_MERGEABLE
+ * before its merge attempt?  Measured: 6.17.13 yes, 6.16.12 no - its
+ * prepare twin too ends with two VMAs, both "mg", the flag set after the
+ * hook as for .mmap; the 6.16 and 6.17 sources have not been read here.
+ * No API tells it: can_mmap_file() (MMAPDEMO_FEAT_STACKED_PREPARE) came
+ * in the same series, 6.17, and stands for it.
+ */
+static bool ksm_flags_early(void)
+{
+	return has_feature(MMAPDEMO_FEAT_STACKED_PREPARE);
+}
+
 TEST_F(merge, ksm_prctl_pair)
 {
 	size_t psz = self->tb.psz;
-	bool merges = variant->prepare && !special(variant);
+	bool merges = variant->prepare && !special(variant) &&
+		      ksm_flags_early();
 	struct vma v[4];
 	int n, i;
 
