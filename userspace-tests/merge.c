@@ -5,10 +5,13 @@
  * it does, when a VMA is split, forked, or mprotect()ed?
  *
  * Adjacency comes from a PROT_NONE reservation and MAP_FIXED, as in
- * tools/testing/selftests/mm/merge.c.  Each mapping is MAP_SHARED,
- * PROT_READ|PROT_WRITE, two pages, of the character device or of a file
- * of the filesystem twins (FAULT and FLAGS): the expected values are the
- * same for both.  Through overlayfs nothing merges: stacked.c.
+ * tools/testing/selftests/mm/merge.c.  Each mapping is MAP_SHARED
+ * (MAP_PRIVATE in the KSM and anon-name tests), PROT_READ|PROT_WRITE, of
+ * the character device or of a file of the filesystem twins (FAULT and
+ * FLAGS): the expected values are the same for both.  Through overlayfs
+ * nothing merges: stacked.c.  The mm features that gate merging (KSM,
+ * userfaultfd, NUMA policy, anon names, soft-dirty): docs/behaviour.md,
+ * "Merging under the mm features that gate it".
  *
  * Where the twins differ (mm/vma.c:__mmap_region): the only merge attempt,
  * vma_merge_new_range(), runs after .mmap_prepare but before .mmap, and
@@ -992,9 +995,7 @@ TEST_F(merge, soft_dirty_pair)
  * (mm/vma.c:vma_merge_copied_range -> vma_merge_new_range; 6.12 to 7.3)
  * may extend [0,1) over it, and also remove [2,4) only without ->close
  * (can_merge_remove_vma): 1 VMA without ->close, 2 with it; VM_SPECIAL
- * VMAs never merge: 3.  (7.3 no longer lets .mmap's return put a VMA
- * together again after the split; mremap's way back does, as the
- * partial mprotect round trip does.)
+ * VMAs never merge: 3.
  */
 TEST_F(merge, mremap_back_into_place)
 {
