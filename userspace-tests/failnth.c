@@ -1291,31 +1291,11 @@ TEST_F_TIMEOUT(failnth, fork, FAILNTH_TEST_SECONDS + 60)
 
 /* --- userfaultfd: the give_up_on_oom path ------------------------------ */
 
-/*
- * A userfaultfd in write-protect mode, WP_ASYNC: mm/userfaultfd.c:
- * vma_can_userfault accepts any VMA that is not VM_SPECIAL for it ("If
- * WP is the only mode enabled and context is wp async, allow any memory
- * type"); the twins have no vm_uffd_ops for any other mode.  Pages
- * [first, first + n) of the window; -1 with errno.
- */
+/* Pages [first, first + n) of the window (scenario.h); -1 with errno. */
 static int uffd_register(FIXTURE_DATA(failnth) *self, int first, int n)
 {
-	struct uffdio_api api = {
-		.api = UFFD_API, .features = UFFD_FEATURE_WP_ASYNC,
-	};
-	struct uffdio_register reg = {
-		.range = {
-			.start = (unsigned long)self->base +
-				 first * getpagesize(),
-			.len = n * getpagesize(),
-		},
-		.mode = UFFDIO_REGISTER_MODE_WP,
-	};
-
-	self->uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	if (self->uffd < 0 || ioctl(self->uffd, UFFDIO_API, &api))
-		return -1;
-	return ioctl(self->uffd, UFFDIO_REGISTER, &reg);
+	return uffd_wp_async_register(&self->uffd, (unsigned long)self->base +
+				      first * getpagesize(), n * getpagesize());
 }
 
 /*

@@ -32,9 +32,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/mempolicy.h>
-#include <linux/userfaultfd.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -796,18 +794,7 @@ static int uffd = -1;
 
 static int do_uffd_register(void *addr, size_t len)
 {
-	struct uffdio_api api = {
-		.api = UFFD_API, .features = UFFD_FEATURE_WP_ASYNC,
-	};
-	struct uffdio_register reg = {
-		.range = { .start = (unsigned long)addr, .len = len },
-		.mode = UFFDIO_REGISTER_MODE_WP,
-	};
-
-	uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api))
-		return -1;
-	return ioctl(uffd, UFFDIO_REGISTER, &reg);
+	return uffd_wp_async_register(&uffd, (unsigned long)addr, len);
 }
 
 /*
