@@ -344,7 +344,13 @@ static bool special(const FIXTURE_VARIANT(failnth) *variant)
 	return variant->mode == REMAP || variant->mode == PAGES;
 }
 
-FIXTURE_SETUP(failnth)
+/*
+ * The set-up of a failnth sweep (and of failnth_noclose's, below): the
+ * twin in the variant's mode and state shape, its pattern, the knobs.
+ */
+static void failnth_up(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(failnth) *self,
+		       const FIXTURE_VARIANT(failnth) *variant)
 {
 	size_t psz = getpagesize();
 	unsigned int i;
@@ -359,6 +365,8 @@ FIXTURE_SETUP(failnth)
 	if (testbed_setup(_metadata, &self->tb, variant->backend,
 			  variant->prepare, variant->mode, FILE_PAGES))
 		return;
+	if (variant->state)
+		testbed_set_state(_metadata, &self->tb, variant->state);
 	if (variant->backend == BACKEND_DEV) {
 		/* the buffer gets the file's pattern: page i holds PATTERN(i) */
 		p = mmap(NULL, FILE_PAGES * psz, PROT_READ | PROT_WRITE,
@@ -371,10 +379,21 @@ FIXTURE_SETUP(failnth)
 	armory_setup(_metadata, &self->ar);
 }
 
-FIXTURE_TEARDOWN(failnth)
+static void failnth_down(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(failnth) *self)
 {
 	armory_teardown(_metadata, &self->ar);
 	testbed_teardown(_metadata, &self->tb);
+}
+
+FIXTURE_SETUP(failnth)
+{
+	failnth_up(_metadata, self, variant);
+}
+
+FIXTURE_TEARDOWN(failnth)
+{
+	failnth_down(_metadata, self);
 }
 
 /*
@@ -1272,30 +1291,11 @@ TEST_F_TIMEOUT(failnth, fork, FAILNTH_TEST_SECONDS + 60)
 
 /* --- userfaultfd: the give_up_on_oom path ------------------------------ */
 
-/*
- * A userfaultfd in write-protect mode, WP_ASYNC: mm/userfaultfd.c:
- * vma_can_userfault accepts any VMA that is not VM_SPECIAL for it ("If
- * WP is the only mode enabled and context is wp async, allow any memory
- * type"); the twins have no vm_uffd_ops for any other mode.  -1 with
- * errno.
- */
-static int uffd_register(FIXTURE_DATA(failnth) *self)
+/* Pages [first, first + n) of the window (scenario.h); -1 with errno. */
+static int uffd_register(FIXTURE_DATA(failnth) *self, int first, int n)
 {
-	struct uffdio_api api = {
-		.api = UFFD_API, .features = UFFD_FEATURE_WP_ASYNC,
-	};
-	struct uffdio_register reg = {
-		.range = {
-			.start = (unsigned long)self->base,
-			.len = 4 * getpagesize(),
-		},
-		.mode = UFFDIO_REGISTER_MODE_WP,
-	};
-
-	self->uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	if (self->uffd < 0 || ioctl(self->uffd, UFFDIO_API, &api))
-		return -1;
-	return ioctl(self->uffd, UFFDIO_REGISTER, &reg);
+	return uffd_wp_async_register(&self->uffd, (unsigned long)self->base +
+				      first * getpagesize(), n * getpagesize());
 }
 
 /*
@@ -1309,7 +1309,7 @@ static int uffd_split(FIXTURE_DATA(failnth) *self)
 {
 	size_t psz = getpagesize();
 
-	if (map_four(self) || uffd_register(self))
+	if (map_four(self) || uffd_register(self, 0, 4))
 		return -1;
 	if (mprotect(self->base + 2 * psz, 2 * psz, PROT_READ) ||
 	    mprotect(self->base + 2 * psz, 2 * psz, PROT_READ | PROT_WRITE))
@@ -1317,14 +1317,21 @@ static int uffd_split(FIXTURE_DATA(failnth) *self)
 	return 0;
 }
 
-static int uffd_unregister(FIXTURE_DATA(failnth) *self)
+/* UFFDIO_UNREGISTER of pages [first, first + n) of the window. */
+static int uffd_unregister_range(FIXTURE_DATA(failnth) *self, int first,
+				 int n)
 {
 	struct uffdio_range range = {
-		.start = (unsigned long)self->base,
-		.len = 4 * getpagesize(),
+		.start = (unsigned long)self->base + first * getpagesize(),
+		.len = n * getpagesize(),
 	};
 
 	return ioctl(self->uffd, UFFDIO_UNREGISTER, &range);
+}
+
+static int uffd_unregister(FIXTURE_DATA(failnth) *self)
+{
+	return uffd_unregister_range(self, 0, 4);
 }
 
 static int uffd_close(FIXTURE_DATA(failnth) *self)
@@ -1350,7 +1357,7 @@ static int uffd_usable(struct __test_metadata *_metadata,
 	ASSERT_NE(MAP_FAILED, self->base);
 	self->addr = self->base;
 	ASSERT_EQ(0, map_four(self));
-	ret = uffd_register(self);
+	ret = uffd_register(self, 0, 4);
 	err = errno;
 	attempt_cleanup(self);
 	/*
@@ -1420,6 +1427,104 @@ TEST_F_TIMEOUT(failnth, uffd_close, FAILNTH_TEST_SECONDS + 60)
 	if (uffd_usable(_metadata, self, variant))
 		return;
 	sweep(_metadata, self, variant, &s, out);
+}
+
+/* --- userfaultfd without ->close: the merge give_up_on_oom guards ------ */
+
+/*
+ * The two sweeps above never reach that merge: it would remove a VMA with
+ * ->close.  Over the ->close-less twins (MMAPDEMO_STATE_NONE, FAULT and
+ * FLAGS: TWIN_NOCLOSE_VARIANTS) it is made.  A fixture of their own, with
+ * failnth's world and set-up, so that the rest of the sweep does not run
+ * for them too.
+ */
+FIXTURE(failnth_noclose) {
+	FIXTURE_DATA(failnth) w;
+	FIXTURE_VARIANT(failnth) v;	/* the variant, as failnth's */
+};
+
+TWIN_VARIANT(failnth_noclose);
+TWIN_NOCLOSE_VARIANTS(failnth_noclose, dev_)
+
+FIXTURE_SETUP(failnth_noclose)
+{
+	self->v = (FIXTURE_VARIANT(failnth)) {
+		.backend = variant->backend, .prepare = variant->prepare,
+		.mode = variant->mode, .state = variant->state,
+	};
+	failnth_up(_metadata, &self->w, &self->v);
+}
+
+FIXTURE_TEARDOWN(failnth_noclose)
+{
+	failnth_down(_metadata, &self->w);
+}
+
+/*
+ * Four pages, [2, 4) registered: mm/userfaultfd.c:
+ * userfaultfd_register_range -> mm/vma.c:vma_modify_flags_uffd (with
+ * give_up_on_oom false) splits it off.  [0, 2) and [2, 4) differ in the
+ * uffd flags and context alone.  (An mprotect round trip, as uffd_split,
+ * would not split these twins: the way back merges, merge.c.)
+ */
+static int uffd_half(FIXTURE_DATA(failnth) *self)
+{
+	return map_four(self) || uffd_register(self, 2, 2) ? -1 : 0;
+}
+
+/*
+ * UFFDIO_UNREGISTER of [2, 4) - of [0, 4) it fails with EINVAL, measured:
+ * userfaultfd_unregister's first loop asks vma_can_userfault() of [0, 2)
+ * with its own flags, without VM_UFFD_WP, and that refuses a file VMA
+ * with no vm_uffd_ops - or close(), which clears every registered VMA
+ * (userfaultfd_release_all): userfaultfd_clear_vma on [2, 4) whole sets
+ * give_up_on_oom (7.3.4:mm/userfaultfd.c:2282-2283), and
+ * vma_modify_flags_uffd -> vma_modify -> vma_merge_existing_range finds
+ * [2, 4), its uffd flags and context cleared, equal to prev [0, 2): merge
+ * left, removing [2, 4) (can_merge_remove_vma: no ->close).  If that
+ * merge cannot allocate (commit_merge's vma_iter_prealloc, before any VMA
+ * is changed; dup_anon_vma has nothing to copy, MAP_SHARED), it is given
+ * up: the state stays VMA_MERGE_NOMERGE, not VMA_MERGE_ERROR_NOMEM
+ * (mm/vma.c:1091), vma_modify returns [2, 4) untouched and
+ * userfaultfd_clear_vma clears its flags and context in place
+ * (userfaultfd_reset_ctx).  So:
+ *  - done: one VMA [0, 4), no "uw";
+ *  - unmerged: [0, 2) [2, 4), neither with "uw", and the call succeeds.
+ * No errno is listed: an error that reaches userspace fails the test.
+ */
+static int uffd_unregister_second(FIXTURE_DATA(failnth) *self)
+{
+	return uffd_unregister_range(self, 2, 2);
+}
+
+static const struct outcome uffd_noclose_out[] = {
+	{ .cls = "done", .ok = true, .layout = "0-4:f0w 4-8:res" },
+	{ .cls = "unmerged", .ok = true, .layout = "0-2:f0w 2-4:f2w 4-8:res" },
+	{ 0 },
+};
+
+TEST_F_TIMEOUT(failnth_noclose, uffd_unregister, FAILNTH_TEST_SECONDS + 60)
+{
+	static const struct scenario s = {
+		.name = "uffd_unregister_noclose", .setup = uffd_half,
+		.call = uffd_unregister_second,
+	};
+
+	if (uffd_usable(_metadata, &self->w, &self->v))
+		return;
+	sweep(_metadata, &self->w, &self->v, &s, uffd_noclose_out);
+}
+
+TEST_F_TIMEOUT(failnth_noclose, uffd_close, FAILNTH_TEST_SECONDS + 60)
+{
+	static const struct scenario s = {
+		.name = "uffd_close_noclose", .setup = uffd_half,
+		.call = uffd_close,
+	};
+
+	if (uffd_usable(_metadata, &self->w, &self->v))
+		return;
+	sweep(_metadata, &self->w, &self->v, &s, uffd_noclose_out);
 }
 
 /*

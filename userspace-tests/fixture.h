@@ -273,6 +273,18 @@ static inline void testbed_teardown(struct __test_metadata *_metadata,
 	}
 
 /*
+ * The struct of the variants below, for a fixture of its own that has
+ * only some of them (failnth.c: TWIN_NOCLOSE_VARIANTS alone).
+ */
+#define TWIN_VARIANT(f)							\
+	FIXTURE_VARIANT(f) {						\
+		enum backend backend;					\
+		bool prepare;						\
+		__u32 mode;						\
+		__u32 state;						\
+	}
+
+/*
  * The variants twin x mode x backend of fixture f, and their struct
  * { backend, prepare, mode, state }: each twin in every mode of the
  * character device (named dev##prepare_fault ..., dev a prefix: empty or
@@ -282,12 +294,7 @@ static inline void testbed_teardown(struct __test_metadata *_metadata,
  * default shape of an open file (TWIN_NOCLOSE_VARIANTS adds others).
  */
 #define TWIN_MODE_VARIANTS(f, dev)					\
-	FIXTURE_VARIANT(f) {						\
-		enum backend backend;					\
-		bool prepare;						\
-		__u32 mode;						\
-		__u32 state;						\
-	};								\
+	TWIN_VARIANT(f);						\
 	TWIN_PAIR(f, dev, _fault, .backend = BACKEND_DEV,		\
 		  .mode = MMAPDEMO_MODE_FAULT)				\
 	TWIN_PAIR(f, dev, _flags, .backend = BACKEND_DEV,		\

@@ -5,10 +5,13 @@
  * it does, when a VMA is split, forked, or mprotect()ed?
  *
  * Adjacency comes from a PROT_NONE reservation and MAP_FIXED, as in
- * tools/testing/selftests/mm/merge.c.  Each mapping is MAP_SHARED,
- * PROT_READ|PROT_WRITE, two pages, of the character device or of a file
- * of the filesystem twins (FAULT and FLAGS): the expected values are the
- * same for both.  Through overlayfs nothing merges: stacked.c.
+ * tools/testing/selftests/mm/merge.c.  Each mapping is MAP_SHARED
+ * (MAP_PRIVATE in the KSM and anon-name tests), PROT_READ|PROT_WRITE, of
+ * the character device or of a file of the filesystem twins (FAULT and
+ * FLAGS): the expected values are the same for both.  Through overlayfs
+ * nothing merges: stacked.c.  The mm features that gate merging (KSM,
+ * userfaultfd, NUMA policy, anon names, soft-dirty): docs/behaviour.md,
+ * "Merging under the mm features that gate it".
  *
  * Where the twins differ (mm/vma.c:__mmap_region): the only merge attempt,
  * vma_merge_new_range(), runs after .mmap_prepare but before .mmap, and
@@ -28,8 +31,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/mempolicy.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -500,18 +506,38 @@ static bool special(const FIXTURE_VARIANT(merge) *variant)
 }
 
 /*
- * Map pages [0,4), apply set to page 1, count, apply undo, count: the
- * VMAs after each in *after_set and *after_undo; 0 or -1.
+ * Pages [0,4) of the twin at base, MAP_PRIVATE, each page written once:
+ * a CoW copy in each, and so an anon_vma (mm/memory.c:do_wp_page ->
+ * vmf_anon_prepare).  0, or -1 with errno.
  */
-static int middle_round_trip(FIXTURE_DATA(merge) *self,
-			     int (*set)(void *addr, size_t len),
-			     int (*undo)(void *addr, size_t len),
-			     int *after_set, int *after_undo)
+static int map_private_cow(FIXTURE_DATA(merge) *self)
+{
+	size_t psz = self->tb.psz;
+	int i;
+
+	if (mmap(self->base, 4 * psz, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_FIXED, self->tb.fd, 0) != self->base)
+		return -1;
+	for (i = 0; i < 4; i++)
+		self->base[i * psz] = 'A' + i;
+	return 0;
+}
+
+/*
+ * Map pages [0,4) (MAP_SHARED, or private: map_private_cow), apply set to
+ * page 1, count, apply undo, count: the VMAs after each in *after_set and
+ * *after_undo; 0 or -1.
+ */
+static int middle_round_trip_of(FIXTURE_DATA(merge) *self, bool private,
+				int (*set)(void *addr, size_t len),
+				int (*undo)(void *addr, size_t len),
+				int *after_set, int *after_undo)
 {
 	size_t psz = self->tb.psz;
 	struct vma v[4];
 
-	if (map_pages(self, 0, 4) != self->base)
+	if (private ? map_private_cow(self) :
+		      map_pages(self, 0, 4) != self->base)
 		return -1;
 	if (set(self->base + psz, psz))
 		return -1;
@@ -520,6 +546,26 @@ static int middle_round_trip(FIXTURE_DATA(merge) *self,
 		return -1;
 	*after_undo = vmas_of(self->base, psz, 4, v, 4);
 	return 0;
+}
+
+static int middle_round_trip(FIXTURE_DATA(merge) *self,
+			     int (*set)(void *addr, size_t len),
+			     int (*undo)(void *addr, size_t len),
+			     int *after_set, int *after_undo)
+{
+	return middle_round_trip_of(self, false, set, undo, after_set,
+				    after_undo);
+}
+
+/*
+ * What a change of the middle page and its undoing leave where the split
+ * it makes can be undone only by removing the middle VMA: 3 VMAs after
+ * the change; after the undo 1 without ->close, 3 with it
+ * (can_merge_remove_vma).
+ */
+static int undo_vmas(const FIXTURE_DATA(merge) *self)
+{
+	return self->ops ? 3 : 1;
 }
 
 static int do_mlock(void *addr, size_t len)
@@ -589,10 +635,13 @@ static int do_dofork(void *addr, size_t len)
  * DONTFORK changes nothing (madvise_update_vma returns on equal flags),
  * DOFORK clears dc on the middle page alone -> 3 VMAs, ->close or not.
  * FAULT: 3, then 3 with ->close, 1 without.  REMAP and PAGES are not
- * asserted: measured, 7.3.4 refuses MADV_DOFORK on the PAGES twins'
- * VM_MIXEDMAP VMA with EINVAL where 6.18.15 takes it (6.18.15:
- * mm/madvise.c:1379-1383 refuses VM_IO only), and the 7.3 source that
- * says why has not been read here.
+ * asserted: MADV_DOFORK refuses VM_IO only in 6.18.15 (mm/madvise.c:
+ * 1379-1381, "if (new_flags & VM_IO) return -EINVAL"), every VM_SPECIAL
+ * flag in 7.3.4 (mm/madvise.c:1395-1397, "if (new_flags & VM_SPECIAL)";
+ * VM_SPECIAL is VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP,
+ * include/linux/mm.h:593-595).  So REMAP (io pf de) gets EINVAL from
+ * both, PAGES (mm: VM_MIXEDMAP alone) from 7.3.4 only, measured; the
+ * series between have not been read.
  */
 TEST_F(merge, dontfork_middle)
 {
@@ -601,8 +650,10 @@ TEST_F(merge, dontfork_middle)
 	int set;
 
 	if (special(variant))
-		SKIP(return, "MADV_DOFORK on VM_SPECIAL: series-dependent, "
-		     "expected values not read from every series' source");
+		SKIP(return, "MADV_DOFORK on VM_SPECIAL: EINVAL for VM_IO "
+		     "(6.18.15:mm/madvise.c:1380), for any VM_SPECIAL flag, "
+		     "PAGES' VM_MIXEDMAP too (7.3.4:mm/madvise.c:1396); the "
+		     "series between not read");
 	ASSERT_EQ(self->base, map_pages(self, 0, 4));
 	ASSERT_EQ(0, do_dontfork(self->base + psz, psz));
 	set = vmas_of(self->base, psz, 4, v, 4);
@@ -629,6 +680,329 @@ TEST_F(merge, wipeonfork_refused)
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(1, vmas_of(self->base, psz, 4, v, 4));
 	ASSERT_EQ(0, munmap(self->base, 4 * psz));
+}
+
+/*
+ * Item 4, the mm features that gate merging (mm/vma.c:is_mergeable_vma:
+ * equal flags but soft-dirty, policy, file, userfaultfd context, anon
+ * name; 6.18.15:mm/vma.c:79-102, the same fields in 6.12 and 7.3).  REMAP
+ * refuses MAP_PRIVATE (driver/common.c:mmapdemo_check_request), so the
+ * private tests leave it out.
+ */
+#define NO_PRIVATE_REMAP "REMAP refuses MAP_PRIVATE: EINVAL " \
+	"(driver/common.c:mmapdemo_check_request)"
+
+/*
+ * KSM for the whole process: prctl(PR_SET_MEMORY_MERGE, 1) marks every
+ * new KSM-compatible VMA VM_MERGEABLE ("mg"), a private one among them
+ * (mm/ksm.c:ksm_compatible refuses VM_SHARED, VM_MAYSHARE and
+ * VM_SPECIAL).  Two adjacent private mmaps: where is the flag set?
+ *  - 6.18 and 7.3, mm/vma.c:__mmap_region: before the merge attempt
+ *    only if can_set_ksm_flags_early() - the file has .mmap_prepare (or
+ *    is shmem); for a .mmap file after .mmap (__mmap_new_vma:
+ *    update_ksm_flags).  The prepare twin's second request carries "mg"
+ *    and merges; the legacy twin's lacks it and does not: 2 VMAs, both
+ *    "mg" (7.3.4:mm/vma.c:2844-2867, 2890-2901, 2706-2709; 6.18.15:
+ *    2652-2697, 2523-2524).  6.17.13 merges the prepare twin too,
+ *    6.16.12 does not (ksm_flags_early);
+ *  - 6.12, mm/mmap.c:mmap_region: ksm_add_vma() after .mmap and after
+ *    the retry merge, so legacy FLAGS' retry fails too: 2 VMAs.
+ * PAGES (mm, VM_MIXEDMAP) is VM_SPECIAL: no "mg", 2 VMAs, as always.
+ * The ->close-less twins as the others: a merge at mmap time removes no
+ * VMA.
+ */
+/*
+ * Does __mmap_region mark a .mmap_prepare file's request VM_MERGEABLE
+ * before its merge attempt?  Measured: 6.17.13 yes, 6.16.12 no - its
+ * prepare twin too ends with two VMAs, both "mg", the flag set after the
+ * hook as for .mmap; the 6.16 and 6.17 sources have not been read here.
+ * No API tells it: can_mmap_file() (MMAPDEMO_FEAT_STACKED_PREPARE) came
+ * in the same series, 6.17, and stands for it.
+ */
+static bool ksm_flags_early(void)
+{
+	return has_feature(MMAPDEMO_FEAT_STACKED_PREPARE);
+}
+
+TEST_F(merge, ksm_prctl_pair)
+{
+	size_t psz = self->tb.psz;
+	bool merges = variant->prepare && !special(variant) &&
+		      ksm_flags_early();
+	struct vma v[4];
+	int n, i;
+
+	if (variant->mode == REMAP)
+		SKIP(return, NO_PRIVATE_REMAP);
+	if (prctl(PR_SET_MEMORY_MERGE, 1, 0, 0, 0))
+		SKIP(return, "PR_SET_MEMORY_MERGE: %s (CONFIG_KSM)",
+		     strerror(errno));
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(self->base + 2 * i * psz,
+			  mmap(self->base + 2 * i * psz, 2 * psz,
+			       PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED,
+			       self->tb.fd, 2 * i * psz))
+			TH_LOG("mmap %d: %s", i, strerror(errno));
+	if (merges) {
+		/* the merged second mmap, as map_pair()'s */
+		self->tb.orphans += self->pair_orphans;
+		self->tb.unclosed += self->pair_unclosed;
+	}
+	n = vmas_of(self->base, psz, 4, v, 4);
+	EXPECT_EQ(merges ? 1 : 2, n);
+	for (i = 0; i < n && i < 4; i++)
+		EXPECT_EQ(!special(variant), vma_has_flag(&v[i], "mg"))
+			TH_LOG("VMA %d: %s", i, v[i].flags);
+	ASSERT_EQ(0, munmap(self->base, 4 * psz));
+}
+
+static int do_mergeable(void *addr, size_t len)
+{
+	return madvise(addr, len, MADV_MERGEABLE);
+}
+
+static int do_unmergeable(void *addr, size_t len)
+{
+	return madvise(addr, len, MADV_UNMERGEABLE);
+}
+
+/*
+ * MADV_MERGEABLE, then MADV_UNMERGEABLE, on the middle page of a private
+ * mapping after CoW: mm/ksm.c:ksm_madvise sets VM_MERGEABLE ->
+ * madvise_update_vma splits (3), and back only by removing the middle
+ * VMA (undo_vmas).  "Just ignore the advice" for a VMA ksm_compatible()
+ * refuses (PAGES: VM_MIXEDMAP): no change, 1 and 1, and madvise()
+ * succeeds (7.3.4:mm/ksm.c:3018-3022; 6.18.15:2955-2959; 6.12: the
+ * same test of VM_SPECIAL flags in ksm_madvise).
+ */
+TEST_F(merge, ksm_madvise_middle)
+{
+	int set, undo;
+
+	if (variant->mode == REMAP)
+		SKIP(return, NO_PRIVATE_REMAP);
+	ASSERT_EQ(0, middle_round_trip_of(self, true, do_mergeable,
+					  do_unmergeable, &set, &undo))
+		TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(special(variant) ? 1 : 3, set);
+	EXPECT_EQ(special(variant) ? 1 : undo_vmas(self), undo);
+	ASSERT_EQ(0, munmap(self->base, 4 * self->tb.psz));
+}
+
+/* The userfaultfd of uffd_wp_middle's set and undo. */
+static int uffd = -1;
+
+static int do_uffd_register(void *addr, size_t len)
+{
+	return uffd_wp_async_register(&uffd, (unsigned long)addr, len);
+}
+
+/*
+ * The undo is close(), not UFFDIO_UNREGISTER: on 6.12 that panics the
+ * guest here (see uffd_wp_middle).  close() releases the context there
+ * and then (fs/file_table.c:fput_close_sync) and clears every VMA it
+ * registered the same way (userfaultfd_release_all).
+ */
+static int do_uffd_release(void *addr, size_t len)
+{
+	int fd = uffd;
+
+	(void)addr;
+	(void)len;
+	uffd = -1;
+	return close(fd);
+}
+
+/*
+ * A userfaultfd registration of the middle page, write-protect mode,
+ * WP_ASYNC (the only mode mm/userfaultfd.c:vma_can_userfault gives these
+ * VMAs): the registered VMA has its own uffd flags and context, so it is
+ * split off (userfaultfd_register_range -> vma_modify_flags_uffd; 3).
+ * Closing the userfaultfd clears them (userfaultfd_release_all ->
+ * userfaultfd_clear_vma) and merges back only by removing the middle
+ * VMA (undo_vmas).  REMAP and PAGES: 7.x refuses VM_SPECIAL VMAs with
+ * EINVAL, 6.18 registers them (failnth.c: uffd_usable): not asserted.
+ *
+ * UFFDIO_UNREGISTER of the middle page instead is a kernel BUG on 6.12
+ * for a twin with ->close, measured (6.12.117: "kernel BUG at
+ * fs/userfaultfd.c:1501", the guest panics).  6.12.118:mm/vma.c:726-740,
+ * vma_merge_existing_range: it moves the iterator to prev (vma_prev),
+ * then gives up the merge, which would remove a VMA with ->close, and
+ * returns without moving it back; userfaultfd_unregister's loop
+ * (fs/userfaultfd.c:1498-1501) so meets the VMA it has just cleared
+ * once more, and BUG_ON(!vma_can_userfault()) fires: without VM_UFFD_WP
+ * a file VMA that is neither anonymous, shmem nor hugetlb does not
+ * qualify.  6.18.15 and 7.3.4 test "VMA not registered" first and skip
+ * it (6.18.15:fs/userfaultfd.c:1505-1507, 7.3.4:mm/userfaultfd.c:4026-4028).
+ */
+TEST_F(merge, uffd_wp_middle)
+{
+	int set, undo, ret;
+
+	if (special(variant))
+		SKIP(return, "userfaultfd on VM_SPECIAL VMAs: series-dependent "
+		     "(failnth.c: uffd_usable)");
+	ret = middle_round_trip(self, do_uffd_register, do_uffd_release,
+				&set, &undo);
+	if (ret && errno == EINVAL && uffd >= 0)
+		SKIP(return, "UFFDIO_API or UFFDIO_REGISTER: EINVAL, "
+		     "no UFFD_FEATURE_WP_ASYNC (6.7)?");
+	ASSERT_EQ(0, ret) TH_LOG("userfaultfd: %s", strerror(errno));
+	EXPECT_EQ(3, set);
+	EXPECT_EQ(undo_vmas(self), undo);
+	ASSERT_EQ(0, munmap(self->base, 4 * self->tb.psz));
+}
+
+static long mbind_node0(void *addr, size_t len)
+{
+	unsigned long node0 = 1;
+
+	return syscall(__NR_mbind, addr, len, MPOL_BIND, &node0,
+		       8 * sizeof(node0), 0);
+}
+
+static int do_mbind(void *addr, size_t len)
+{
+	return mbind_node0(addr, len) ? -1 : 0;
+}
+
+static int do_mbind_default(void *addr, size_t len)
+{
+	return syscall(__NR_mbind, addr, len, MPOL_DEFAULT, NULL, 0, 0) ?
+		-1 : 0;
+}
+
+/*
+ * A NUMA policy of the middle page: mbind(MPOL_BIND, node 0), then
+ * MPOL_DEFAULT.  mm/mempolicy.c:mbind_range -> vma_modify_policy: a
+ * policy of its own splits the page off (3); the way back is a merge
+ * that removes the middle VMA (undo_vmas).  VM_SPECIAL VMAs are split too
+ * (vma_modify splits what it cannot merge), and never merge back: 3 and 3.
+ * Without CONFIG_NUMA mbind is sys_ni_syscall: ENOSYS (kernel/sys_ni.c).
+ */
+TEST_F(merge, mbind_middle)
+{
+	int set, undo;
+
+	/* length 0: a no-op where mbind exists (do_mbind: end == start) */
+	if (mbind_node0(self->base, 0) && errno == ENOSYS)
+		SKIP(return, "mbind: ENOSYS, a kernel without CONFIG_NUMA");
+	ASSERT_EQ(0, middle_round_trip(self, do_mbind, do_mbind_default,
+				       &set, &undo))
+		TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(3, set);
+	EXPECT_EQ(special(variant) ? 3 : undo_vmas(self), undo);
+	ASSERT_EQ(0, munmap(self->base, 4 * self->tb.psz));
+}
+
+/*
+ * An anonymous VMA name for the middle page of a private mapping after
+ * CoW: refused, the VMA has a file - mm/madvise.c, __MADV_SET_ANON_VMA_NAME
+ * "Only anonymous mappings can be named": -EBADF (7.3.4:1433-1436,
+ * 6.18.15:1417-1420; 6.12 madvise_vma_anon_name, the same test), on every
+ * twin.  Without CONFIG_ANON_VMA_NAME (every Debian kernel and the debug
+ * kernel) prctl(PR_SET_VMA) refuses any name first: -EINVAL
+ * (include/linux/mm.h:set_anon_vma_name), which naming an anonymous
+ * page tells.  Nothing splits either way.
+ */
+TEST_F(merge, anon_name_refused)
+{
+	size_t psz = self->tb.psz;
+	int named, want;
+	struct vma v[4];
+	char *anon;
+
+	if (variant->mode == REMAP)
+		SKIP(return, NO_PRIVATE_REMAP);
+	anon = mmap(NULL, psz, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, anon);
+	named = prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, anon, psz, "mmapdemo");
+	want = named ? EINVAL : EBADF;
+	if (named)
+		EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, munmap(anon, psz));
+	ASSERT_EQ(0, map_private_cow(self)) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(-1, prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, self->base + psz,
+			    psz, "mmapdemo"));
+	EXPECT_EQ(want, errno);
+	EXPECT_EQ(1, vmas_of(self->base, psz, 4, v, 4));
+	ASSERT_EQ(0, munmap(self->base, 4 * psz));
+}
+
+/*
+ * Soft-dirty: writing "4" to /proc/self/clear_refs clears VM_SOFTDIRTY
+ * ("sd") of every VMA (fs/proc/task_mmu.c:clear_refs_write,
+ * CLEAR_REFS_SOFT_DIRTY; 7.3.4:1906-1910), and the next adjacent mmap
+ * comes with it set.  It is the one flag a merge ignores (6.18.15:
+ * mm/vma.c:93 "~VM_SOFTDIRTY"; 7.3: VMA_IGNORE_MERGE_FLAGS), so the
+ * pair merges as two_adjacent's does, and the merged VMA is soft-dirty
+ * (7.3: a sticky flag, vma_merge_new_range; 6.12 to 6.18: "New (or
+ * expanded) vma always get soft dirty status", mmap_region /
+ * __mmap_complete).  Where it does not merge, only the new VMA has "sd".
+ */
+TEST_F(merge, soft_dirty_pair)
+{
+	size_t psz = self->tb.psz;
+	struct vma v[4];
+	int fd, n;
+
+	ASSERT_EQ(self->base, map_pages(self, 0, 2));
+	ASSERT_EQ(1, vmas_of(self->base, psz, 2, v, 4));
+	if (!vma_has_flag(&v[0], "sd")) {
+		munmap(self->base, 2 * psz);
+		SKIP(return, "no \"sd\" on a new VMA: no CONFIG_MEM_SOFT_DIRTY");
+	}
+	fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(1, write(fd, "4", 1));
+	close(fd);
+	ASSERT_EQ(1, vmas_of(self->base, psz, 2, v, 4));
+	EXPECT_FALSE(vma_has_flag(&v[0], "sd"));
+	ASSERT_EQ(self->base + 2 * psz, map_pages(self, 2, 2));
+	/* the merged mmap orphans and leaves unclosed as map_pair()'s */
+	self->tb.orphans += self->pair_orphans;
+	self->tb.unclosed += self->pair_unclosed;
+	n = vmas_of(self->base, psz, 4, v, 4);
+	ASSERT_EQ(self->vmas, n);
+	if (n == 1) {
+		EXPECT_TRUE(vma_has_flag(&v[0], "sd"));
+	} else {
+		EXPECT_FALSE(vma_has_flag(&v[0], "sd"));
+		EXPECT_TRUE(vma_has_flag(&v[1], "sd"));
+	}
+	ASSERT_EQ(0, munmap(self->base, 4 * psz));
+}
+
+/*
+ * Item 3: mremap() the middle page away and back into place.  One mmap of
+ * pages [0,4) (one VMA in every variant); page 1 moved to page 6 of the
+ * reservation (mm/mremap.c:move_vma -> copy_vma: split off, copied, the
+ * source unmapped), then moved back to page 1.  copy_vma's merge
+ * (mm/vma.c:vma_merge_copied_range -> vma_merge_new_range; 6.12 to 7.3)
+ * may extend [0,1) over it, and also remove [2,4) only without ->close
+ * (can_merge_remove_vma): 1 VMA without ->close, 2 with it; VM_SPECIAL
+ * VMAs never merge: 3.
+ */
+TEST_F(merge, mremap_back_into_place)
+{
+	size_t psz = self->tb.psz;
+	int want = special(variant) ? 3 : self->ops ? 2 : 1;
+	struct vma v[8];
+
+	ASSERT_EQ(self->base, map_pages(self, 0, 4));
+	ASSERT_EQ(self->base + 6 * psz,
+		  mremap(self->base + psz, psz, psz,
+			 MREMAP_MAYMOVE | MREMAP_FIXED, self->base + 6 * psz))
+		TH_LOG("away: %s", strerror(errno));
+	EXPECT_EQ(2, vmas_of(self->base, psz, 4, v, 8));
+	ASSERT_EQ(self->base + psz,
+		  mremap(self->base + 6 * psz, psz, psz,
+			 MREMAP_MAYMOVE | MREMAP_FIXED, self->base + psz))
+		TH_LOG("back: %s", strerror(errno));
+	EXPECT_EQ(want, vmas_of(self->base, psz, 4, v, 8));
+	EXPECT_EQ(0, v[0].offset);
+	ASSERT_EQ(0, munmap(self->base, 8 * psz));
 }
 
 TEST_HARNESS_MAIN

@@ -2,13 +2,16 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/userfaultfd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -231,6 +234,22 @@ int map_pair(int fd, char *base, int prot)
 	    map_at(fd, base, 2, 2, prot) != base + 2 * psz)
 		return -1;
 	return 0;
+}
+
+int uffd_wp_async_register(int *fd, unsigned long start, size_t len)
+{
+	struct uffdio_api api = {
+		.api = UFFD_API, .features = UFFD_FEATURE_WP_ASYNC,
+	};
+	struct uffdio_register reg = {
+		.range = { .start = start, .len = len },
+		.mode = UFFDIO_REGISTER_MODE_WP,
+	};
+
+	*fd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (*fd < 0 || ioctl(*fd, UFFDIO_API, &api))
+		return -1;
+	return ioctl(*fd, UFFDIO_REGISTER, &reg);
 }
 
 char *anon_four(void)

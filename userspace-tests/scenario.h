@@ -113,6 +113,16 @@ void *map_at(int fd, char *base, int first, int n, int prot);
 int map_pair(int fd, char *base, int prot);
 
 /*
+ * A userfaultfd in *fd (-1 if none was made) with UFFD_FEATURE_WP_ASYNC,
+ * and [start, start + len) registered with it in write-protect mode:
+ * mm/userfaultfd.c:vma_can_userfault accepts any VMA without VM_SPECIAL
+ * flags for it ("If WP is the only mode enabled and context is wp async,
+ * allow any memory type"); the twins have no vm_uffd_ops for any other
+ * mode.  0, or -1 with errno.
+ */
+int uffd_wp_async_register(int *fd, unsigned long start, size_t len);
+
+/*
  * Four anonymous pages at base, page i filled with ANON_BYTE(i), in a
  * PROT_NONE reservation of six: page -1 reserved, page 4 unmapped.  So
  * nothing merges with them, and a mapping of pages [2, 5) replaces two of
