@@ -84,9 +84,16 @@ VMRUN := scripts/vm-run --kernel $(KERNEL_IMAGE) --module $(OUT)/mmapdemo.ko \
 KBUILD_CCACHE := $(if $(and $(wildcard $(ROOT)/usr/bin/ccache),$(wildcard $(CACHE)/ccache)),env \
 	PATH=/usr/lib/ccache:/usr/sbin:/usr/bin:/sbin:/bin CCACHE_DIR=$(CACHE)/ccache \
 	CCACHE_BASEDIR=$(CURDIR) CCACHE_NOHASHDIR=1)
+# The compile probes' answers, kept by what decides them (Kbuild,
+# driver/conftest.sh --cache): a build whose kernel and probes the cache
+# has seen runs no probe.
+PROBE_CACHE := $(CACHE)/probes
+ifneq ($(ROOT),)
+$(shell mkdir -p $(PROBE_CACHE))
+endif
 CHROOT := scripts/in-chroot $(ROOT) --bind $(CURDIR) --bind $(KSRC) \
 	$(if $(wildcard $(KDIR)/Makefile),--bind $(KDIR)) \
-	$(if $(KBUILD_CCACHE),--bind $(CACHE)/ccache) --cd $(CURDIR) --
+	$(if $(KBUILD_CCACHE),--bind $(CACHE)/ccache) --bind $(PROBE_CACHE) --cd $(CURDIR) --
 
 TEST_CFLAGS := -static -O2 -g -Wall -Wextra -Wno-sign-compare -Werror -D_GNU_SOURCE \
 	-I driver/uapi -I $(KSRC)/tools/testing/selftests
@@ -130,7 +137,7 @@ module_sources = $(shell cd $(1) 2>/dev/null && find Kbuild driver examples -typ
 	! -name '*.mod.c' ! -path driver/conftest.h ! -path 'examples/*/test.c' ! -path examples/example_test.h 2>/dev/null | LC_ALL=C sort)
 MODULE_SRCS := $(call module_sources,.)
 KOBJ := $(OUT)/src
-KBUILD := $(KBUILD_CCACHE) make -C $(KDIR) M=$(KOBJ) W=1
+KBUILD := $(KBUILD_CCACHE) make -C $(KDIR) M=$(KOBJ) W=1 MMAPDEMO_PROBE_CACHE=$(PROBE_CACHE)
 ifneq ($(ROOT),)
 $(eval $(call stamp,$(OUT)/kbuild.stamp,$(ROOT) $(KBUILD) $(MODULE_SRCS)))
 endif
@@ -180,7 +187,8 @@ LINT_GIT = $(if $(GIT_TOP),GIT_DIR=$(GIT_TOP) GIT_WORK_TREE=$(BUILD)/lint,GIT_CE
 GIT_TOP = $(shell git rev-parse --absolute-git-dir 2>/dev/null)
 LINT = rm -rf $(BUILD)/lint && mkdir -p $(BUILD)/lint && \
 	cp -a --parents $(LINT_FILES) $(BUILD)/lint/ && \
-	$(LINT_GIT) $(BUILD)/lint/scripts/lint --root $(ROOT) --ksrc $(KSRC) --kdir $(KDIR)
+	$(LINT_GIT) $(BUILD)/lint/scripts/lint --root $(ROOT) --ksrc $(KSRC) --kdir $(KDIR) \
+		--probe-cache $(PROBE_CACHE)
 
 lint: ## checkpatch --strict, sparse (C=2), W=1, shellcheck
 	@$(LINT)

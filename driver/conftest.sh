@@ -11,23 +11,72 @@
 #            runs every probe and prints the header
 #        conftest.sh --list CC CFLAGS...
 #            runs every probe and prints the names of those found
+#        conftest.sh --list --cache DIR CC CFLAGS...
+#            the same, with the answer kept in DIR (below)
 #        conftest.sh --header 'NAME...'
 #            compiles nothing: prints the header for probes whose names
 #            --list printed (Kbuild runs the probes once a build and asks
 #            both its questions of one answer)
+#
+# --cache DIR: a probe's answer depends on the compiler, the flags, the
+# headers every probe includes, and the probe.  So the answer of --list
+# is kept in DIR under a hash of those: the compiler's --version, the
+# flags, the headers preprocessed with their macros (-E -dD, about half a
+# second against some twenty seconds for the probes), and this script.
+# A kernel whose headers differ in anything, a new probe, another
+# compiler: another key, and the probes run.  make check gives a DIR in
+# its cache; plain make and dkms give none.
 
-mode=header found='' cc=''
+mode=header found='' cc='' cache=''
 case $1 in
 --list) mode=list; shift ;;
 --header) mode=given; found=" $2 "; shift 2 ;;
 esac
+if [ $mode = list ] && [ "$1" = --cache ]; then
+	cache=$2
+	shift 2
+fi
 if [ $mode != given ]; then
 	cc=$1
 	shift
 fi
 flags=$*	# kbuild's flags hold no spaces inside one flag
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
+
+# What every probe includes before its own lines.
+headers() {
+	echo '#include <linux/fs.h>'
+	echo '#include <linux/mm.h>'
+	echo '#include <linux/slab.h>'
+}
+
+if [ -n "$cache" ]; then
+	pp=$(mktemp) || exit 1
+	# shellcheck disable=SC2086 # split the flags into words
+	if headers | $cc $flags -E -P -dD -x c - >"$pp" 2>/dev/null &&
+	   key=$({ $cc --version; echo "$flags"; cat "$pp" "$0"; } |
+		 sha256sum) && key=${key%% *} && mkdir -p "$cache"; then
+		rm -f "$pp"
+		if [ -f "$cache/$key" ]; then
+			cat "$cache/$key"
+			exit 0
+		fi
+		tmp=$(mktemp "$cache/.$key.XXXXXX") || exit 1
+		# shellcheck disable=SC2086 # split the flags into words
+		if sh "$0" --list "$cc" $flags >"$tmp"; then
+			cat "$tmp"
+			mv -f "$tmp" "$cache/$key"
+			exit 0
+		fi
+		rm -f "$tmp"
+		exit 1
+	fi
+	rm -f "$pp"	# no preprocessed headers: no key, probe as usual
+fi
+
+if [ $mode != given ]; then
+	dir=$(mktemp -d) || exit 1
+	trap 'rm -rf "$dir"' EXIT
+fi
 
 # probe NAME: compile $dir/NAME.c (made from stdin) and print the result.
 probe() {
@@ -40,9 +89,7 @@ probe() {
 		return
 	fi
 	{
-		echo '#include <linux/fs.h>'
-		echo '#include <linux/mm.h>'
-		echo '#include <linux/slab.h>'
+		headers
 		cat
 	} >"$dir/$1.c"
 	# shellcheck disable=SC2086 # split the flags into words
