@@ -195,13 +195,15 @@ lint: ## checkpatch --strict, sparse (C=2), W=1, shellcheck
 
 # make check reuses the log of a lint that passed (a failure always runs
 # again) while nothing lint reads has changed: the files of the tree, the
-# command (chroot, kernel, KSRC) and the driver files git tracks.  Lint
-# takes half a minute, the builds of the newest kernel twice over.
+# driver files git tracks (those checkpatch reads) and what it runs with
+# (chroot, KSRC, kernel).  The log is kept in CACHE/lint under a hash of
+# those, so a fresh clone of a tree that passed reuses it too; a tree
+# that differs in one byte runs lint.
 ifneq ($(filter check-lint-run,$(MAKECMDGOALS)),)
-$(eval $(call stamp,$(BUILD)/lint.stamp,$(LINT) $(shell git ls-files 'driver/*.[ch]' 2>/dev/null)))
+LINT_KEY := $(shell { echo $(ROOT) $(KSRC) $(KDIR); git ls-files 'driver/*.[ch]' 2>/dev/null; \
+	sha256sum $(LINT_FILES); } | sha256sum | cut -c1-32)
 endif
-$(BUILD)/lint.log: $(LINT_FILES) $(BUILD)/lint.stamp
-	@$(LINT) >$@ 2>&1 || { rm -f $(BUILD)/lint.stamp; exit 1; }
+LINT_PASSED = $(CACHE)/lint/$(LINT_KEY).log
 
 # make check, in four steps:
 # 1. check-setup-ALIAS for each kernel of MATRIX and KVER (lint's kernel;
@@ -370,12 +372,17 @@ check-lint: $(addprefix check-build-,$(CHECK_SPLIT))
 		$(MAKE) --no-print-directory check-lint-run SETUP_MK=$(BUILD)/setup-$(K).mk; \
 	fi || true
 check-lint-run:
-	@t0=$(now); if $(MAKE) -q $(BUILD)/lint.log; then \
-		echo "lint: nothing it reads has changed since it passed; its result:"; \
-		grep -E '^(not )?ok ' $(BUILD)/lint.log; \
+	@t0=$(now); if [ -f $(LINT_PASSED) ]; then \
+		echo "lint: passed before with everything it reads as it is now" \
+			"($(LINT_PASSED)); its result:"; \
+		grep -E '^(not )?ok ' $(LINT_PASSED); \
+		cp $(LINT_PASSED) $(RESULTS)/lint.log; rc=0; \
+	else \
+		$(LINT) >$(RESULTS)/lint.log 2>&1; rc=$$?; \
+		if [ $$rc = 0 ]; then mkdir -p $(CACHE)/lint && \
+			cp $(RESULTS)/lint.log $(LINT_PASSED).tmp && \
+			mv -f $(LINT_PASSED).tmp $(LINT_PASSED); fi; \
 	fi; \
-	$(MAKE) -s $(BUILD)/lint.log >/dev/null 2>&1; rc=$$?; \
-	cp $(BUILD)/lint.log $(RESULTS)/lint.log; \
 	scripts/ktap-summary --label lint --save $(RESULTS)/lint.counts \
 		--time "$$(($(now) - t0)) s" --status $$rc $(RESULTS)/lint.log || true
 

@@ -13,6 +13,7 @@
 
 #define MAX_PIDS	256
 
+
 /*
  * Shared anonymous objects ("/dev/zero (deleted)", "[anon_shmem:...]",
  * SysV "/SYSV..."), one entry per inode whatever processes and VMAs map
@@ -135,16 +136,10 @@ static int tally_process(pid_t pid, struct tally *t)
 	struct proc_tally *k, now = { .pid = pid };
 	struct tally_arg a = { .t = &now.t };
 	char path[64];
-	ssize_t len;
-	int fd, i;
+	int i;
 
 	snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	len = read(fd, now.statm, sizeof(now.statm) - 1);
-	close(fd);
-	if (len <= 0)
+	if (proc_read(path, now.statm, sizeof(now.statm)) <= 0)
 		return -1;
 	for (i = 0; i < nknown && known[i].pid != pid; i++)
 		;
@@ -169,6 +164,8 @@ static void forget_gone(const pid_t *pids, int n)
 {
 	int i, j;
 
+	proc_forget(pids, n);
+
 	for (i = 0; i < nknown;) {
 		for (j = 0; j < n && pids[j] != known[i].pid; j++)
 			;
@@ -190,7 +187,7 @@ static int dir_pids(const char *dir, pid_t *pids, int n, int max)
 	long got, off;
 	int fd;
 
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = proc_open(dir, O_DIRECTORY);
 	if (fd < 0)
 		return n;
 	while (n < max && (got = getdents64(fd, buf, sizeof(buf))) > 0) {
@@ -202,7 +199,7 @@ static int dir_pids(const char *dir, pid_t *pids, int n, int max)
 			off += d->d_reclen;
 		}
 	}
-	close(fd);
+	proc_close(fd);
 	return n;
 }
 
@@ -228,36 +225,31 @@ static void __attribute__((constructor)) ledger_owner(void)
  * results, no_teardown: kselftest_harness.h), and only their Rss there
  * says those pages were touched.  The rest of the guest (init, run-all's
  * shell, its tee) waits while a test runs; what tee writes to /tmp is
- * counted by tmpfs_kb().  Each /proc file costs an open and a read, some
- * 9 ms on the debug kernel under TCG, so a read opens no more of them
- * than that.  Without that file: every process.
+ * counted by tmpfs_kb().  On the debug kernel under TCG an open of a
+ * /proc file costs some 9 ms, so a read opens no more of them than that,
+ * and keeps them open for the next (proc_open(), vma.h).  Without that
+ * file: every process.
  */
 static int scenario_pids(pid_t *pids, int max)
 {
 	static pid_t tids[MAX_PIDS];
 	static char buf[4096];
 	char path[96];
-	int n = 1, i, j, ntid, fd;
-	ssize_t len;
+	int n = 1, i, j, ntid;
 	char *p, *end;
 
 	if (access("/proc/1/task/1/children", R_OK))
 		return dir_pids("/proc", pids, 0, max);
 	pids[0] = owner;
 	for (i = 0; i < n; i++) {
+		proc_check(pids[i]);
 		snprintf(path, sizeof(path), "/proc/%d/task", (int)pids[i]);
 		ntid = dir_pids(path, tids, 0, MAX_PIDS);
 		for (j = 0; j < ntid && n < max; j++) {
 			snprintf(path, sizeof(path), "/proc/%d/task/%d/children",
 				 (int)pids[i], (int)tids[j]);
-			fd = open(path, O_RDONLY | O_CLOEXEC);
-			if (fd < 0)
+			if (proc_read(path, buf, sizeof(buf)) <= 0)
 				continue;
-			len = read(fd, buf, sizeof(buf) - 1);
-			close(fd);
-			if (len <= 0)
-				continue;
-			buf[len] = '\0';
 			for (p = buf; n < max; p = end) {
 				long pid = strtol(p, &end, 10);
 
@@ -306,19 +298,11 @@ static long tmpfs_kb(void)
 static long status_kb(const char *key)
 {
 	static char buf[4096];
-	char k[32];
 	const char *p;
-	ssize_t len;
-	int fd;
+	char k[32];
 
-	fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (proc_read("/proc/self/status", buf, sizeof(buf)) <= 0)
 		return -1;
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (len <= 0)
-		return -1;
-	buf[len] = '\0';
 	snprintf(k, sizeof(k), "\n%s:", key);
 	p = strstr(buf, k);
 	return p ? atol(p + strlen(k)) : -1;

@@ -81,6 +81,136 @@ static void scan_line(struct vma_scan *sc, const char *line)
 	}
 }
 
+/*
+ * The /proc files the tests read again and again (smaps, statm, meminfo,
+ * status, a task's children), kept open between reads.  On the debug
+ * kernel under TCG an open and a close of one costs 5 to 10 ms, a read of
+ * the open file from its start under 1 ms; and a file read again from
+ * its start is shown afresh (fs/seq_file.c:seq_lseek and seq_read_iter
+ * reset the iterator; a directory after lseek() to 0 is listed again).
+ * An entry names its process by number, never "self" (proc_open() turns
+ * /proc/self/ into /proc/PID/), so an entry a child inherits reads what
+ * it read in its parent, and the child opens its own /proc/self files.
+ * A process's entries go when it is gone (proc_forget(), proc_check()):
+ * its number may come back as another process.  Not kept: a mounts file
+ * (it shows its opener's mount namespace as it was at open, and a test
+ * may unshare), and what is not under /proc.
+ */
+struct kept_file {
+	pid_t of;		/* the process it describes; 0: none */
+	int fd;			/* -1: a free slot */
+	char path[48];
+};
+
+#define MAX_KEPT	48
+
+static struct kept_file kept[MAX_KEPT] = {
+	[0 ... MAX_KEPT - 1] = { .fd = -1 },
+};
+
+static void kept_close(struct kept_file *k)
+{
+	close(k->fd);
+	k->fd = -1;
+}
+
+int proc_open(const char *path, int flags)
+{
+	char own[sizeof(kept[0].path)];
+	int i, slot = -1, fd;
+	pid_t of = 0;
+
+	if (!strncmp(path, "/proc/self/", 11)) {
+		of = getpid();
+		if (snprintf(own, sizeof(own), "/proc/%d/%s", (int)of,
+			     path + 11) < (int)sizeof(own))
+			path = own;
+	} else if (!strncmp(path, "/proc/", 6)) {
+		of = (pid_t)atol(path + 6);	/* 0: not a process's */
+	}
+	if (strncmp(path, "/proc/", 6) || strstr(path, "mounts") ||
+	    strlen(path) >= sizeof(own))
+		return open(path, flags | O_RDONLY | O_CLOEXEC);
+	for (i = 0; i < MAX_KEPT; i++) {
+		if (kept[i].fd < 0) {
+			if (slot < 0)
+				slot = i;
+		} else if (!strcmp(kept[i].path, path)) {
+			if (lseek(kept[i].fd, 0, SEEK_SET) == 0)
+				return kept[i].fd;
+			kept_close(&kept[i]);	/* and open it again */
+			if (slot < 0)
+				slot = i;
+			break;
+		}
+	}
+	fd = open(path, flags | O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && slot >= 0) {
+		kept[slot].of = of;
+		kept[slot].fd = fd;
+		strcpy(kept[slot].path, path);
+	}
+	return fd;
+}
+
+void proc_close(int fd)
+{
+	int i;
+
+	for (i = 0; i < MAX_KEPT && kept[i].fd != fd; i++)
+		;
+	if (i == MAX_KEPT)
+		close(fd);
+}
+
+ssize_t proc_read(const char *path, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t got;
+	int fd;
+
+	fd = proc_open(path, 0);
+	if (fd < 0)
+		return -1;
+	while ((got = read(fd, buf + len, size - len - 1)) > 0)
+		len += got;
+	proc_close(fd);
+	buf[len] = '\0';
+	return got < 0 || len >= size - 1 ? -1 : (ssize_t)len;
+}
+
+void proc_check(pid_t pid)
+{
+	char path[sizeof(kept[0].path)], buf[96];
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
+	for (i = 0; i < MAX_KEPT; i++) {
+		if (kept[i].fd >= 0 && !strcmp(kept[i].path, path))
+			break;
+	}
+	if (i == MAX_KEPT || pread(kept[i].fd, buf, sizeof(buf), 0) > 0)
+		return;
+	for (i = 0; i < MAX_KEPT; i++) {
+		if (kept[i].fd >= 0 && kept[i].of == pid)
+			kept_close(&kept[i]);
+	}
+}
+
+void proc_forget(const pid_t *alive, int n)
+{
+	int i, j;
+
+	for (i = 0; i < MAX_KEPT; i++) {
+		if (kept[i].fd < 0 || !kept[i].of)
+			continue;
+		for (j = 0; j < n && alive[j] != kept[i].of; j++)
+			;
+		if (j == n)
+			kept_close(&kept[i]);
+	}
+}
+
 int vmas_read(bool smaps, unsigned long start, unsigned long end,
 	      struct vma *out, int max)
 {
@@ -94,8 +224,7 @@ int vmas_read(bool smaps, unsigned long start, unsigned long end,
 	ssize_t got;
 	int fd;
 
-	fd = open(smaps ? "/proc/self/smaps" : "/proc/self/maps",
-		  O_RDONLY | O_CLOEXEC);
+	fd = proc_open(smaps ? "/proc/self/smaps" : "/proc/self/maps", 0);
 	if (fd < 0)
 		return -1;
 	do {
@@ -117,7 +246,7 @@ int vmas_read(bool smaps, unsigned long start, unsigned long end,
 			have = 0;
 		memmove(buf, line, have);
 	} while (got > 0);
-	close(fd);
+	proc_close(fd);
 	return got < 0 ? -1 : sc.n;
 }
 
@@ -262,7 +391,7 @@ int proc_lines(const char *path, void (*fn)(const char *line, void *arg),
 	ssize_t got, i;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = proc_open(path, 0);
 	if (fd < 0)
 		return -1;
 	while ((got = read(fd, buf, sizeof(buf))) > 0) {
@@ -277,7 +406,7 @@ int proc_lines(const char *path, void (*fn)(const char *line, void *arg),
 			len = 0;
 		}
 	}
-	close(fd);
+	proc_close(fd);
 	return got < 0 ? -1 : 0;
 }
 
@@ -408,25 +537,9 @@ int probe_read(const volatile void *p, unsigned char *val)
 	return sig;
 }
 
-static long read_all(const char *path, char *buf, size_t size)
-{
-	size_t len = 0;
-	ssize_t got;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	while ((got = read(fd, buf + len, size - len - 1)) > 0)
-		len += got;
-	close(fd);
-	buf[len] = '\0';
-	return got < 0 || len >= size - 1 ? -1 : (long)len;
-}
-
 long maps_snapshot(char *buf, size_t size)
 {
-	return read_all("/proc/self/maps", buf, size);
+	return proc_read("/proc/self/maps", buf, size);
 }
 
 long vm_size(void)
@@ -435,7 +548,7 @@ long vm_size(void)
 	const char *p;
 	long kb;
 
-	if (read_all("/proc/self/status", buf, sizeof(buf)) < 0)
+	if (proc_read("/proc/self/status", buf, sizeof(buf)) < 0)
 		return -1;
 	p = strstr(buf, "\nVmSize:");
 	if (!p || sscanf(p + 8, "%ld", &kb) != 1)
@@ -443,18 +556,24 @@ long vm_size(void)
 	return kb * 1024;
 }
 
-long meminfo_kb(const char *name)
+long meminfo_field(const char *text, const char *name)
 {
-	static char buf[8192];
 	char key[64];
 	const char *p;
 	long kb;
 
-	if (read_all("/proc/meminfo", buf, sizeof(buf)) < 0)
-		return -1;
 	snprintf(key, sizeof(key), "\n%s:", name);
-	p = strstr(buf, key);
+	p = strstr(text, key);
 	if (!p || sscanf(p + strlen(key), "%ld", &kb) != 1)
 		return -1;
 	return kb;
+}
+
+long meminfo_kb(const char *name)
+{
+	static char buf[8192];
+
+	if (proc_read("/proc/meminfo", buf, sizeof(buf)) < 0)
+		return -1;
+	return meminfo_field(buf, name);
 }

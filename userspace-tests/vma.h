@@ -137,6 +137,21 @@ int map_count(void);
 int map_count_in(unsigned long start, unsigned long end);
 
 /*
+ * A /proc file, kept open for the next read (see vma.c: an open and a
+ * close cost ten times a read on the debug kernel): proc_open() gives an
+ * fd at offset 0 (/proc/self/ as /proc/PID/), proc_close() closes it
+ * unless it is kept; proc_read() reads it whole into buf, NUL-terminated,
+ * its length or -1 (also if it does not fit).  proc_check(pid): drop
+ * pid's kept files if it is gone; proc_forget(alive, n): those of every
+ * process not in alive.  Other paths are opened and closed as usual.
+ */
+int proc_open(const char *path, int flags);
+void proc_close(int fd);
+ssize_t proc_read(const char *path, char *buf, size_t size);
+void proc_check(pid_t pid);
+void proc_forget(const pid_t *alive, int n);
+
+/*
  * fn(line, arg) for each line of the file path (a /proc file), without
  * the newline, read with read() into static buffers: no malloc(), so the
  * reading moves no heap.  0, or -1 with errno.
@@ -185,6 +200,8 @@ long maps_snapshot(char *buf, size_t size);
 
 /* A "Name:  N kB" line of /proc/meminfo, in kB, no malloc; -1 on error. */
 long meminfo_kb(const char *name);
+/* The same line of text, /proc/meminfo as read before. */
+long meminfo_field(const char *text, const char *name);
 
 /* VmSize of /proc/self/status in bytes (mm->total_vm), no malloc; -1. */
 long vm_size(void);
