@@ -206,13 +206,24 @@ static int dir_pids(const char *dir, pid_t *pids, int n, int max)
 /*
  * The program's first process, the harness's parent: its tests run in
  * children and grandchildren (kselftest_harness.h: __TEST_F_IMPL), which
- * inherit this.
+ * inherit this, and the /proc files of it that every read opens, kept
+ * open here so that every test inherits them (proc_open(), vma.h).
  */
 static pid_t owner;
 
 static void __attribute__((constructor)) ledger_owner(void)
 {
+	char path[64];
+
 	owner = getpid();
+	proc_close(proc_open("/proc/meminfo", 0));
+	snprintf(path, sizeof(path), "/proc/%d/statm", (int)owner);
+	proc_close(proc_open(path, 0));
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)owner);
+	proc_close(proc_open(path, O_DIRECTORY));
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)owner,
+		 (int)owner);
+	proc_close(proc_open(path, 0));
 }
 
 /*

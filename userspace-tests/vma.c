@@ -157,6 +157,8 @@ void proc_close(int fd)
 {
 	int i;
 
+	if (fd < 0)
+		return;
 	for (i = 0; i < MAX_KEPT && kept[i].fd != fd; i++)
 		;
 	if (i == MAX_KEPT)
