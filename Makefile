@@ -188,7 +188,7 @@ GIT_TOP = $(shell git rev-parse --absolute-git-dir 2>/dev/null)
 LINT = rm -rf $(BUILD)/lint && mkdir -p $(BUILD)/lint && \
 	cp -a --parents $(LINT_FILES) $(BUILD)/lint/ && \
 	$(LINT_GIT) $(BUILD)/lint/scripts/lint --root $(ROOT) --ksrc $(KSRC) --kdir $(KDIR) \
-		--probe-cache $(PROBE_CACHE)
+		--probe-cache $(PROBE_CACHE) $(if $(KBUILD_CCACHE),--ccache $(CACHE)/ccache)
 
 lint: ## checkpatch --strict, sparse (C=2), W=1, shellcheck
 	@$(LINT)
