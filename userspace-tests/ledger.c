@@ -13,7 +13,6 @@
 
 #define MAX_PIDS	256
 
-
 /*
  * Shared anonymous objects ("/dev/zero (deleted)", "[anon_shmem:...]",
  * SysV "/SYSV..."), one entry per inode whatever processes and VMAs map
@@ -304,19 +303,6 @@ static long tmpfs_kb(void)
 		kb += (long)((st.f_blocks - st.f_bfree) * st.f_bsize / 1024);
 	}
 	return kb;
-}
-
-static long status_kb(const char *key)
-{
-	static char buf[4096];
-	const char *p;
-	char k[32];
-
-	if (proc_read("/proc/self/status", buf, sizeof(buf)) <= 0)
-		return -1;
-	snprintf(k, sizeof(k), "\n%s:", key);
-	p = strstr(buf, k);
-	return p ? atol(p + strlen(k)) : -1;
 }
 
 int ledger_read(struct ledger_read *r)

@@ -544,38 +544,36 @@ long maps_snapshot(char *buf, size_t size)
 	return proc_read("/proc/self/maps", buf, size);
 }
 
-long vm_size(void)
+/* The number of a "Key:  N kB" line of a /proc file; -1 on error. */
+static long proc_kb(const char *path, const char *key)
 {
-	static char buf[4096];
+	static char buf[8192];
+	char k[64];
 	const char *p;
 	long kb;
 
-	if (proc_read("/proc/self/status", buf, sizeof(buf)) < 0)
+	if (proc_read(path, buf, sizeof(buf)) < 0)
 		return -1;
-	p = strstr(buf, "\nVmSize:");
-	if (!p || sscanf(p + 8, "%ld", &kb) != 1)
-		return -1;
-	return kb * 1024;
-}
-
-long meminfo_field(const char *text, const char *name)
-{
-	char key[64];
-	const char *p;
-	long kb;
-
-	snprintf(key, sizeof(key), "\n%s:", name);
-	p = strstr(text, key);
-	if (!p || sscanf(p + strlen(key), "%ld", &kb) != 1)
+	snprintf(k, sizeof(k), "\n%s:", key);
+	p = strstr(buf, k);
+	if (!p || sscanf(p + strlen(k), "%ld", &kb) != 1)
 		return -1;
 	return kb;
 }
 
+long vm_size(void)
+{
+	long kb = proc_kb("/proc/self/status", "VmSize");
+
+	return kb < 0 ? -1 : kb * 1024;
+}
+
+long status_kb(const char *key)
+{
+	return proc_kb("/proc/self/status", key);
+}
+
 long meminfo_kb(const char *name)
 {
-	static char buf[8192];
-
-	if (proc_read("/proc/meminfo", buf, sizeof(buf)) < 0)
-		return -1;
-	return meminfo_field(buf, name);
+	return proc_kb("/proc/meminfo", name);
 }

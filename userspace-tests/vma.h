@@ -200,8 +200,8 @@ long maps_snapshot(char *buf, size_t size);
 
 /* A "Name:  N kB" line of /proc/meminfo, in kB, no malloc; -1 on error. */
 long meminfo_kb(const char *name);
-/* The same line of text, /proc/meminfo as read before. */
-long meminfo_field(const char *text, const char *name);
+/* The same of a line of /proc/self/status ("VmData"), in kB; -1. */
+long status_kb(const char *key);
 
 /* VmSize of /proc/self/status in bytes (mm->total_vm), no malloc; -1. */
 long vm_size(void);
