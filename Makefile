@@ -4,7 +4,11 @@
 # the targets and variables: it prints the "## " comments of this file.
 
 CACHE ?= /var/cache/mmapdemo
-MATRIX ?= 6.12 6.16 6.17 6.18 6.19 7.0 7.1 previous newest debug
+# The users' loop: Debian's own kernels.  The debug kernel (below) is a
+# lane of its own, make check-debug: compiling it takes some 13 minutes of
+# both cores on a cold cache, and its suite and fail-nth sweep as long again.
+DEFAULT_MATRIX := 6.12 6.16 6.17 6.18 6.19 7.0 7.1 previous newest
+MATRIX ?= $(DEFAULT_MATRIX)
 BUILD := $(CURDIR)/build
 RESULTS := $(BUILD)/results
 K := $(or $(KERNEL),$(KVER),newest)
@@ -107,7 +111,7 @@ EXAMPLE_TESTS := $(wildcard examples/*/test.c)
 EXAMPLE_CFLAGS := -static -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -I $(KSRC)/tools/testing/selftests
 TEST_BINS += $(patsubst examples/%/test.c,$(BUILD)/tests/example-%,$(EXAMPLE_TESTS))
 
-.PHONY: all modules kit module tests check check-kernels check-locked check-run check-tests check-lint check-lint-run check-bug-table \
+.PHONY: all modules kit module tests check check-kernels check-debug check-locked check-run check-tests check-lint check-lint-run check-bug-table \
 	check-kernel demo readme failnth-md lint install dkms-check clean help
 all: modules ## build mmapdemo.ko against KDIR (default: the running kernel), plain Kbuild
 modules: ## the same
@@ -229,6 +233,11 @@ LINT_PASSED = $(CACHE)/lint/$(LINT_KEY).log
 # 4. a line per kernel with its times, the times of the steps, the totals.
 # One make check at a time in a tree: a second one waits for the first.
 CHECK_SETUPS := $(MATRIX) $(filter-out $(MATRIX),$(K))
+# Where step 4 writes the run's times, for make readme: build/timing-KIND.md
+# (KIND cold or warm) for the default MATRIX, build/timing-debug-KIND.md for
+# make check-debug's lane, build/timing-matrix-KIND.md for any other.
+CHECK_TIMING := $(if $(filter-out $(DEFAULT_MATRIX),$(MATRIX))$(filter-out $(MATRIX),$(DEFAULT_MATRIX)),$(if \
+	$(filter-out debug,$(MATRIX))$(SERIES)$(PATCHES),matrix-,debug-))
 CHECK_BUILT := $(filter debug,$(CHECK_SETUPS))
 check_setups = $(if $(1),$(MAKE) --no-print-directory -j1 $(addprefix check-setup-,$(1)) 8>&-,:)
 CHECK_JOBS ?= 2
@@ -253,6 +262,12 @@ check: ## lint, then for each kernel of MATRIX: build, boot under QEMU,
 KERNELS_LANE ?= 7.0.4 7.1.3 7.2.6 7.2.9 7.2.11 7.2.12
 check-kernels: ## make check on the point releases of KERNELS_LANE (opt-in)
 	@$(MAKE) --no-print-directory check MATRIX='$(KERNELS_LANE)'
+
+# make check-debug, an opt-in lane (not in MATRIX): make check on the debug
+# kernel, the fail-nth sweep and the suite under KASAN, kmemleak, lockdep
+# and DEBUG_VM (SERIES and PATCHES as for KERNEL=debug).
+check-debug: ## make check on the debug kernel (opt-in): fail-nth, KASAN, kmemleak
+	@$(MAKE) --no-print-directory check MATRIX=debug
 check-locked:
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS) $(CACHE) && : >$(RESULTS)/kernels
 	@echo "0 1 0 lint" >$(RESULTS)/lint.counts
@@ -277,8 +292,14 @@ check-locked:
 	sed -e '$$d' -e 's/^/  - /' $(RESULTS)/total >$(RESULTS)/lanes; \
 	{ echo "- $$kind — \`make check\` of $$(date -u +%F), MATRIX \`$(MATRIX)\`, load average $$load at the start:" \
 	       "$$((t / 60)) min $$((t % 60)) s in all ($$(cat $(RESULTS)/steps.time)); per kernel:"; \
-	  cat $(RESULTS)/lanes; } >$(BUILD)/timing-$$kind.md; \
-	cat $(RESULTS)/total; echo "check: $$((t / 60)) min $$((t % 60)) s in all ($$kind cache)"; \
+	  cat $(RESULTS)/lanes; } >$(BUILD)/timing-$(CHECK_TIMING)$$kind.md; \
+	for f in $(RESULTS)/lint.log $(RESULTS)/*.out $(RESULTS)/*.checks; do \
+		n=$${f##*/}; n=$${n%.*}; \
+		case $$f in *.checks) [ ! -f "$(RESULTS)/$$n.out" ] || continue ;; esac; \
+		[ -f "$$f" ] && tr -d '\r' <"$$f" | grep -E '^not ok' | grep -vE '# *SKIP' | sed "s|^|$$n: |"; \
+	done >$(RESULTS)/failures; \
+	if [ -s $(RESULTS)/failures ]; then echo "check: what failed:"; cat $(RESULTS)/failures; fi; \
+	echo "check: $$((t / 60)) min $$((t % 60)) s in all ($$kind cache)"; cat $(RESULTS)/total; \
 	echo $$rc >$(BUILD)/.check.status
 
 check-setup-%:
@@ -447,8 +468,10 @@ demo: kit ## boot the kernel under QEMU and print the twins side by side
 # (a make check of the debug kernel), if it has one: totals per backend and
 # the table of every call in docs/failnth.md.  And the times of the last
 # make check with a cold cache and of the last with a warm one
-# (build/timing-cold.md, build/timing-warm.md) into docs/runner.md, and
-# with the Debian kernels folded into one line into README.md.
+# (build/timing-cold.md, build/timing-warm.md), and of the last make
+# check-debug with a warm one (build/timing-debug-warm.md), into
+# docs/runner.md, and with the Debian kernels folded into one line into
+# README.md.
 FAILNTH_LOG ?= $(firstword $(wildcard $(addprefix $(BUILD)/*-mmapdemo-debug/,$(addsuffix \
 	/output.log,vm-sweep vm-all vm)) $(BUILD)/own-kernel/vm/output.log))
 API_LOGS = $(filter-out $(BUILD)/6.12.%,$(sort $(wildcard $(BUILD)/*+deb*/vm/output.log)))
@@ -489,12 +512,12 @@ endif
 		$(NO_VERSION) $(BUILD)/kernel-bugs.md | sed '/^Ledger findings:/,$$d' >$(BUILD)/kernel-bugs-readme.md && \
 		scripts/readme-table kernel-bugs $(BUILD)/kernel-bugs-readme.md; \
 	else echo "readme: no $(BUILD)/kernel-bugs.md (make check writes it); the kernel-bug table stays"; fi
-	@for kind in cold warm; do \
+	@for kind in cold warm debug-warm; do \
 		if [ -f $(BUILD)/timing-$$kind.md ]; then \
 			scripts/readme-table timing-$$kind $(BUILD)/timing-$$kind.md docs/runner.md && \
 			scripts/timing-summary $(BUILD)/timing-$$kind.md >$(BUILD)/timing-$$kind-readme.md && \
 			scripts/readme-table timing-$$kind $(BUILD)/timing-$$kind-readme.md; \
-		else echo "readme: no $(BUILD)/timing-$$kind.md (a make check with a $$kind cache writes it); its timing stays"; fi; \
+		else echo "readme: no $(BUILD)/timing-$$kind.md (make check or make check-debug writes it); its timing stays"; fi; \
 	done
 	@$(MAKE) --no-print-directory failnth-md
 
@@ -587,7 +610,7 @@ clean: ## remove build/ and what an in-tree Kbuild build leaves
 		driver/conftest.h
 
 ## Variables: CACHE (default /var/cache/mmapdemo); MATRIX (default: 6.12 6.16
-## 6.17 6.18 6.19 7.0 7.1 previous newest debug); KVER or KERNEL (one kernel:
+## 6.17 6.18 6.19 7.0 7.1 previous newest; debug: make check-debug); KVER or KERNEL (one kernel:
 ## an ABI such as 7.3.4+deb13-amd64 or an alias: newest, previous, a series
 ## such as 6.12, or debug: built from Debian's source by scripts/build-kernel
 ## with kernels/debug.config, of SERIES (default the newest) with PATCHES);
