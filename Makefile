@@ -360,8 +360,13 @@ CHECK_BASE := $(firstword $(filter $(K),$(CHECK_OK)) $(CHECK_KERNELS))
 CHECK_SPLIT := $(foreach a,$(CHECK_KERNELS),$(if $(filter KERNEL_PATCHES,$(word \
 	1,$(shell grep -s '^KERNEL_PATCHES' $(BUILD)/setup-$(a).mk))),$(a)))
 endif
-check-run: $(addprefix check-kernel-,$(CHECK_SPLIT)) check-lint \
-	$(addprefix check-kernel-,$(filter-out $(CHECK_SPLIT),$(CHECK_KERNELS)))
+# The longest jobs first, so that no long guest starts last beside an idle
+# job slot: the lanes, then the kernels newest first (the newest series run
+# the most tests), lint last (half a minute, none when CACHE/lint has it).
+CHECK_REVERSED = $(if $(1),$(call CHECK_REVERSED,$(wordlist 2,$(words $(1)),$(1))) $(firstword $(1)))
+check-run: $(addprefix check-kernel-,$(CHECK_SPLIT)) \
+	$(addprefix check-kernel-,$(call CHECK_REVERSED,$(filter-out $(CHECK_SPLIT),$(CHECK_KERNELS)))) \
+	check-lint
 check-tests:
 	@$(MAKE) --no-print-directory tests SETUP_MK=$(BUILD)/setup-$(CHECK_BASE).mk \
 		>$(RESULTS)/tests.log 2>&1 || \
