@@ -207,6 +207,40 @@ static inline int mmapdemo_generic_file_mmap_prepare(struct vm_area_desc *desc)
 #endif
 }
 
+/*
+ * Ask for error_override @err: it replaces the error of a failed action
+ * or ->mapped (never the hook's own).  7.2 has action.error_override;
+ * 6.19 to 7.1 have action.error_hook, a function that gets the error and
+ * returns its replacement: a hook cannot know the override a file asked
+ * for, so there only -EAGAIN, the one the kernel's own
+ * drivers/char/mem.c:mmap_filter_error returns, is offered
+ * (mmapdemo_prepare_has_override()).  6.16 to 6.18 have no actions and
+ * nothing to replace: SET_FAIL refuses an override there, and this is
+ * never called with one.
+ */
+#ifdef HAVE_MMAP_ACTION_ERROR_HOOK
+static inline int mmapdemo_error_eagain(int err)
+{
+	return -EAGAIN;
+}
+#endif
+
+static inline int mmapdemo_desc_error_override(struct vm_area_desc *desc,
+					       int err)
+{
+#if defined(HAVE_MMAP_ACTION_ERROR_OVERRIDE)
+	desc->action.error_override = err;
+	return 0;
+#elif defined(HAVE_MMAP_ACTION_ERROR_HOOK)
+	if (err != -EAGAIN)
+		return -EOPNOTSUPP;
+	desc->action.error_hook = mmapdemo_error_eagain;
+	return 0;
+#else
+	return -EOPNOTSUPP;
+#endif
+}
+
 #endif /* HAVE_FOP_MMAP_PREPARE */
 
 #endif /* _MMAPDEMO_COMPAT_H */

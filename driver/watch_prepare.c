@@ -7,39 +7,6 @@
 #include "watch.h"
 
 /*
- * Ask for error_override @err: it replaces the error of a failed action
- * or ->mapped (never the hook's own).  7.2 has action.error_override;
- * 6.19 to 7.1 have action.error_hook, a function that gets the error and
- * returns its replacement: a hook cannot know the override a file asked
- * for, so there only -EAGAIN, the one the kernel's own
- * drivers/char/mem.c:mmap_filter_error returns, is offered
- * (mmapdemo_prepare_has_override()).  6.16 to 6.18 have no actions and
- * nothing to replace: SET_FAIL refuses an override there, and this is
- * never called with one.
- */
-#ifdef HAVE_MMAP_ACTION_ERROR_HOOK
-static int mmapdemo_error_eagain(int err)
-{
-	return -EAGAIN;
-}
-#endif
-
-static int mmapdemo_desc_error_override(struct vm_area_desc *desc, int err)
-{
-#if defined(HAVE_MMAP_ACTION_ERROR_OVERRIDE)
-	desc->action.error_override = err;
-	return 0;
-#elif defined(HAVE_MMAP_ACTION_ERROR_HOOK)
-	if (err != -EAGAIN)
-		return -EOPNOTSUPP;
-	desc->action.error_hook = mmapdemo_error_eagain;
-	return 0;
-#else
-	return -EOPNOTSUPP;
-#endif
-}
-
-/*
  * f_op->mmap_prepare of the prepare twins: count, fail at entry if armed,
  * run the hook, ask for the armed error_override, fail at exit if armed.
  */
