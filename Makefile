@@ -230,7 +230,8 @@ LINT_PASSED = $(CACHE)/lint/$(LINT_KEY).log
 #    would do): what a new key of this run replaced goes from CACHE, and
 #    it says how much the cache keeps.  Steps 1 and 2 hold CACHE/.in-use
 #    shared, so that no prune of another make check runs meanwhile.
-# 4. a line per kernel with its times, the times of the steps, the totals.
+# 4. every failed result line again (check: what failed:), the times of
+#    the steps, a line per kernel with its times, the totals last.
 # One make check at a time in a tree: a second one waits for the first.
 CHECK_SETUPS := $(MATRIX) $(filter-out $(MATRIX),$(K))
 # Where step 4 writes the run's times, for make readme: build/timing-KIND.md
